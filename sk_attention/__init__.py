@@ -1,0 +1,12 @@
+"""sk_attention: the attention mechanism as scikit-learn estimators."""
+
+from ._seq2seq import AttentionSeq2Seq
+from .plotting import plot_attention
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AttentionSeq2Seq",
+    "plot_attention",
+    "__version__",
+]

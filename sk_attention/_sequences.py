@@ -1,0 +1,274 @@
+"""Ragged sequences: validation, padding, masks and length-bucketed batches.
+
+Both estimators take one variable-length sequence per sample. This module
+turns such lists into padded tensors plus boolean masks (``True`` on real
+steps), and groups samples of similar length into batches so that padding
+costs little.
+"""
+
+import numbers
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Sampler, Subset
+
+__all__ = [
+    "BucketBatchSampler",
+    "check_ragged_array",
+    "length_mask",
+    "pad_sequences",
+    "sequence_lengths",
+    "sorted_batches",
+]
+
+
+def pad_sequences(sequences, pad_value=0, dtype=None):
+    """Stack sequences of varying length into one padded array.
+
+    Parameters
+    ----------
+    sequences : list of array-like of shape (n_steps_i, ...)
+        Trailing dimensions must agree.
+    pad_value : scalar, default=0
+    dtype : numpy dtype, default=None
+        Defaults to the dtype of the first sequence.
+
+    Returns
+    -------
+    padded : ndarray of shape (n_sequences, max_steps, ...)
+    lengths : ndarray of shape (n_sequences,), dtype int64
+
+    Examples
+    --------
+    >>> padded, lengths = pad_sequences([[1, 2, 3], [4]])
+    >>> padded
+    array([[1, 2, 3],
+           [4, 0, 0]])
+    >>> lengths
+    array([3, 1])
+    """
+    arrays = [np.asarray(sequence) for sequence in sequences]
+    lengths = np.array([len(array) for array in arrays], dtype=np.int64)
+    max_steps = int(lengths.max()) if len(arrays) else 0
+    trailing = arrays[0].shape[1:] if arrays else ()
+    dtype = dtype or (arrays[0].dtype if arrays else np.int64)
+    padded = np.full((len(arrays), max_steps, *trailing), pad_value, dtype=dtype)
+    for row, array in enumerate(arrays):
+        padded[row, : len(array)] = array
+    return padded, lengths
+
+
+def length_mask(lengths, max_steps=None):
+    """Boolean mask, ``True`` on the real steps of each sequence.
+
+    Parameters
+    ----------
+    lengths : torch.Tensor of shape (batch,)
+    max_steps : int, default=None
+        Defaults to ``lengths.max()``.
+
+    Returns
+    -------
+    torch.BoolTensor of shape (batch, max_steps)
+
+    Examples
+    --------
+    >>> length_mask(torch.tensor([2, 1]))
+    tensor([[ True,  True],
+            [ True, False]])
+    """
+    if max_steps is None:
+        max_steps = int(lengths.max())
+    steps = torch.arange(max_steps, device=lengths.device)
+    return steps[None, :] < lengths[:, None]
+
+
+def sorted_batches(lengths, batch_size):
+    """Split sample indices into batches of similar length, longest first.
+
+    Used at prediction time, where order does not matter but padding does.
+
+    Parameters
+    ----------
+    lengths : array-like of shape (n_samples,)
+    batch_size : int
+
+    Returns
+    -------
+    list of ndarray of int
+    """
+    order = np.argsort(-np.asarray(lengths), kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+class BucketBatchSampler(Sampler):
+    """Random batches of samples of similar length.
+
+    The indices are shuffled, cut into pools of ``pool_batches`` batches,
+    each pool is sorted by length and cut into batches, and the batches are
+    shuffled. Fully sorted batches learn less per epoch early in training;
+    shuffling within pools keeps most of the padding savings without that
+    cost. Randomness comes from torch's global generator, so seeding torch
+    makes the order reproducible while each epoch still differs.
+
+    Parameters
+    ----------
+    lengths : array-like of shape (n_samples,)
+    batch_size : int
+    shuffle : bool, default=True
+        If False, batches follow the length order (longest first).
+    pool_batches : int, default=50
+    """
+
+    def __init__(self, lengths, batch_size, shuffle=True, pool_batches=50):
+        self.lengths = np.asarray(lengths)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.pool_batches = pool_batches
+
+    def __iter__(self):
+        if not self.shuffle:
+            yield from (b.tolist() for b in sorted_batches(self.lengths, self.batch_size))
+            return
+        order = torch.randperm(len(self.lengths)).numpy()
+        pool_size = self.batch_size * self.pool_batches
+        batches = []
+        for start in range(0, len(order), pool_size):
+            pool = order[start : start + pool_size]
+            pool = pool[np.argsort(-self.lengths[pool], kind="stable")]
+            batches.extend(
+                pool[i : i + self.batch_size]
+                for i in range(0, len(pool), self.batch_size)
+            )
+        for position in torch.randperm(len(batches)).tolist():
+            yield batches[position].tolist()
+
+    def __len__(self):
+        return -(-len(self.lengths) // self.batch_size)
+
+
+def sequence_lengths(dataset):
+    """Lengths of a dataset's samples, seen through ``Subset`` wrappers.
+
+    The dataset (or the one a :class:`torch.utils.data.Subset` wraps) must
+    have a ``lengths`` attribute.
+    """
+    if isinstance(dataset, Subset):
+        return sequence_lengths(dataset.dataset)[np.asarray(dataset.indices)]
+    return np.asarray(dataset.lengths)
+
+
+def bucket_loader(dataset, batch_size, shuffle=False, collate_fn=None, **kwargs):
+    """A :class:`~torch.utils.data.DataLoader` over length-bucketed batches.
+
+    It has the signature skorch expects of ``iterator_train`` and
+    ``iterator_valid``.
+    """
+    sampler = BucketBatchSampler(sequence_lengths(dataset), batch_size, shuffle)
+    collate_fn = collate_fn or _root_dataset(dataset).collate
+    return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_fn, **kwargs)
+
+
+def _root_dataset(dataset):
+    while isinstance(dataset, Subset):
+        dataset = dataset.dataset
+    return dataset
+
+
+def check_ragged_array(X, *, name="X", n_features=None, allow_nan=False):
+    """Validate one sequence of feature vectors per sample.
+
+    Accepts a 3-D array ``(n_samples, n_steps, n_features)``, a list of 2-D
+    arrays ``(n_steps_i, n_features)`` or a 2-D array read as ``n_samples``
+    univariate sequences (``n_features == 1``).
+
+    Parameters
+    ----------
+    X : array-like
+    name : str, default="X"
+        Used in error messages.
+    n_features : int, default=None
+        If given, every sequence must have this many features.
+    allow_nan : bool, default=False
+
+    Returns
+    -------
+    list of ndarray of shape (n_steps_i, n_features), dtype float32
+        New arrays; ``X`` is never modified.
+
+    Raises
+    ------
+    ValueError
+        On no samples, an empty sequence, mixed or unexpected feature counts,
+        arrays of the wrong rank, or non-finite values; the message names
+        the sample.
+    TypeError
+        On values that are not numbers.
+
+    Examples
+    --------
+    >>> seqs = check_ragged_array([np.ones((3, 2)), np.zeros((1, 2))])
+    >>> [s.shape for s in seqs]
+    [(3, 2), (1, 2)]
+    >>> check_ragged_array(np.ones((4, 5)))[0].shape
+    (5, 1)
+    """
+    if isinstance(X, (str, bytes)) or isinstance(X, numbers.Number) or X is None:
+        raise TypeError(
+            f"{name} must be a 3-D array, a list of 2-D arrays or a 2-D array, "
+            f"got {type(X).__name__}."
+        )
+    if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):
+        X = X.to_numpy()
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        if X.ndim == 2:
+            X = X[:, :, None]
+        if X.ndim != 3:
+            raise ValueError(
+                f"{name} must be 3-D (n_samples, n_steps, n_features), a list of "
+                f"2-D arrays, or 2-D (univariate sequences); got a {X.ndim}-D "
+                f"array of shape {X.shape}."
+            )
+        samples = list(X)
+    else:
+        samples = list(X)
+    if len(samples) == 0:
+        raise ValueError(f"{name} holds no samples; at least one is required.")
+    sequences = []
+    for index, sample in enumerate(samples):
+        sequences.append(_check_sample(sample, index, name, allow_nan))
+    expected = n_features if n_features is not None else sequences[0].shape[1]
+    for index, sequence in enumerate(sequences):
+        if sequence.shape[1] != expected:
+            what = (
+                f"{expected} features, as seen in fit"
+                if n_features is not None
+                else f"{expected} features like {name}[0]"
+            )
+            raise ValueError(
+                f"{name}[{index}] has {sequence.shape[1]} features; expected {what}."
+            )
+    return sequences
+
+
+def _check_sample(sample, index, name, allow_nan):
+    try:
+        array = np.array(sample, dtype=np.float32)  # a copy: X stays untouched
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{name}[{index}] must hold numbers, could not convert it: {error}"
+        ) from None
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise ValueError(
+            f"{name}[{index}] must be 2-D (n_steps, n_features), got shape "
+            f"{array.shape}."
+        )
+    if array.shape[0] == 0:
+        raise ValueError(f"{name}[{index}] is an empty sequence (0 steps).")
+    if array.shape[1] == 0:
+        raise ValueError(f"{name}[{index}] has 0 features.")
+    if not allow_nan and not np.isfinite(array).all():
+        raise ValueError(f"{name}[{index}] contains NaN or infinity.")
+    return array
