@@ -252,6 +252,10 @@ def check_ragged_array(X, *, name="X", n_features=None, allow_nan=False):
 
 
 def _check_sample(sample, index, name, allow_nan):
+    if np.iscomplexobj(sample):  # float32 casting would drop the imaginary part
+        raise ValueError(
+            f"{name}[{index}] holds complex numbers; Complex data not supported."
+        )
     try:
         array = np.array(sample, dtype=np.float32)  # a copy: X stays untouched
     except (TypeError, ValueError) as error:

@@ -1,0 +1,74 @@
+"""scikit-learn's estimator checks on the attention pooling estimators."""
+
+import pytest
+import torch
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sk_attention._pooling import (
+    AttentionPooling,
+    AttentionPoolingClassifier,
+    AttentionPoolingRegressor,
+)
+
+# Small and quick: the checks fit each estimator dozens of times.
+TINY = dict(
+    hidden_layer_sizes=(8,),
+    attention_size=8,
+    max_epochs=5,
+    batch_size=32,
+    random_state=0,
+)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny networks gain nothing from threads, and lose much when cores are
+    shared."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# A 2-D X is read as n_samples univariate sequences: its columns are steps,
+# not features, and sequences of another length are valid input.
+_COLUMNS_ARE_STEPS = (
+    "a 2-D X is read as univariate sequences, so n_features_in_ is 1 (features "
+    "per step) and X.shape[1] is the sequence length"
+)
+_OTHER_LENGTH_IS_VALID = (
+    "the check requires a 2-D X with one column fewer to be rejected; here it "
+    "is a batch of shorter univariate sequences, which is valid input (the "
+    "check's other assertions are covered in test_pooling.py)"
+)
+_EXPECTED_FAILURES = {
+    "check_n_features_in": _COLUMNS_ARE_STEPS,
+    "check_n_features_in_after_fitting": _COLUMNS_ARE_STEPS,
+    "check_estimators_empty_data_messages": (
+        "a 2-D X with 0 columns holds sequences of 0 steps; the ValueError "
+        "says 'X[0] is an empty sequence (0 steps)', not check_array's "
+        "'0 feature(s)' message"
+    ),
+}
+_EXPECTED_FAILURES_BY_CLASS = {
+    AttentionPooling: {"check_transformer_general": _OTHER_LENGTH_IS_VALID},
+    AttentionPoolingClassifier: {"check_classifiers_train": _OTHER_LENGTH_IS_VALID},
+    AttentionPoolingRegressor: {},
+}
+
+
+def expected_failed_checks(estimator):
+    """Checks that cannot apply to sequence input, with the reason."""
+    return {**_EXPECTED_FAILURES, **_EXPECTED_FAILURES_BY_CLASS[type(estimator)]}
+
+
+@parametrize_with_checks(
+    [
+        AttentionPooling(**TINY),
+        AttentionPoolingClassifier(**TINY),
+        AttentionPoolingRegressor(**TINY),
+    ],
+    expected_failed_checks=expected_failed_checks,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
