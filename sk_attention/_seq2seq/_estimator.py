@@ -1,0 +1,638 @@
+"""AttentionSeq2Seq: the scikit-learn estimator around the torch network."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNet
+
+from .._attention import ATTENTION_SCORES
+from .._persistence import load_model_file, save_model_file
+from .._sequences import bucket_loader, sorted_batches
+from .._text import BOS, Vocabulary, check_text_sequences, make_tokenizer
+from .._training import (
+    TRAINING_CONSTRAINTS,
+    check_device,
+    make_callbacks,
+    make_optimizer,
+    make_train_split,
+    seeded,
+    torch_seed,
+)
+from ..metrics import sequence_accuracy
+from ._data import SequencePairDataset, collate_sources
+from ._model import Seq2SeqModule, SequenceLoss
+from ._search import beam_search, greedy_search, strip_after_end
+
+__all__ = ["AttentionSeq2Seq"]
+
+_TOKENIZER_CONSTRAINT = [StrOptions({"char", "word"}), callable, tuple]
+
+
+class AttentionSeq2Seq(BaseEstimator):
+    """Sequence-to-sequence learning with attention, on plain strings.
+
+    An encoder reads each source sequence; a decoder writes the output one
+    token at a time, attending at every step over all encoder outputs with
+    a learned softmax (the attention weights), and feeding its attentional
+    vector back in at the next step. Training runs on skorch with teacher
+    forcing; prediction decodes with batched greedy or beam search.
+
+    Parameters
+    ----------
+    attention : {"additive", "dot", "general", "scaled_dot", "gated"}, \
+            default="additive"
+        The scoring rule. ``"additive"`` is Bahdanau's
+        ``v^T tanh(W x_i + U h + b)``; ``"dot"`` and ``"general"`` are
+        Luong's ``x_i . h`` and ``x_i^T W h``; ``"scaled_dot"`` divides the
+        dot product by ``sqrt(hidden_size)``; ``"gated"`` is the gated
+        additive rule of Ilse et al. (2018).
+    cell : {"lstm", "gru"}, default="lstm"
+        The recurrent cell of encoder and decoder.
+    embedding_dim : int, default=64
+        Size of the token embeddings (source and target).
+    hidden_size : int, default=128
+        Size of the encoder outputs and of the decoder state. With
+        ``bidirectional=True`` each encoder direction has ``hidden_size // 2``
+        units (so it must be even).
+    attention_size : int, default=None
+        Hidden size of the scoring network of ``"additive"`` and ``"gated"``
+        attention; None uses ``hidden_size``.
+    num_layers : int, default=1
+        Recurrent layers in the encoder and in the decoder.
+    bidirectional : bool, default=True
+        Whether the encoder reads the source in both directions.
+    dropout : float, default=0.1
+        Dropout on embeddings, between layers and before the output layer.
+    source_tokenizer, target_tokenizer : "char", "word", callable or \
+            (callable, callable), default="char"
+        How strings are split into tokens: characters, whitespace-separated
+        words, a callable ``str -> list of str``, or a ``(tokenize,
+        detokenize)`` pair. When ``y`` holds strings the target tokenizer must
+        be able to join tokens back, so a bare callable is refused there.
+        Ignored for inputs given as token lists.
+    min_frequency : int, default=1
+        Tokens seen fewer times in ``fit`` map to the unknown token.
+    max_vocabulary_size : int, default=None
+        Keep only this many of the most frequent tokens per vocabulary.
+    beam_size : int, default=1
+        1 decodes greedily; larger values run a batched beam search.
+    length_penalty : float, default=1.0
+        Beam search ranks finished outputs by log-probability divided by
+        ``length ** length_penalty``.
+    max_output_length : int, default=None
+        The most tokens a prediction may have (the end token included).
+        None uses twice the longest target seen in ``fit``, plus one.
+    max_epochs : int, default=20
+        Passes over the training data (early stopping may end sooner).
+    batch_size : int, default=64
+        Sequences per training batch. Batches group sequences of similar
+        length, shuffled, so that padding costs little.
+    predict_batch_size : int, default=256
+        Sequences decoded at once by ``predict`` and ``attention_weights``.
+    lr : float, default=1e-3
+        Learning rate.
+    optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, \
+            default="adam"
+    validation_fraction : float or None, default=0.1
+        Fraction of the training data held out to compute ``valid_loss``
+        each epoch; None trains on everything.
+    early_stopping : bool, default=True
+        Stop when ``valid_loss`` has not improved for ``n_iter_no_change``
+        epochs and restore the best weights (skorch's ``EarlyStopping``).
+        Needs ``validation_fraction``.
+    n_iter_no_change : int, default=5
+        Patience of early stopping, in epochs.
+    gradient_clip : float or None, default=1.0
+        Clip the gradient norm to this value (skorch's
+        ``GradientNormClipping``); None disables clipping.
+    callbacks : list of skorch callbacks, default=None
+        Extra callbacks (e.g. ``Checkpoint``, ``LRScheduler``,
+        ``ProgressBar``), run after the defaults above.
+    warm_start : bool, default=False
+        When True, a second ``fit`` continues training the fitted network
+        (with the vocabularies learned in the first fit) instead of starting
+        again.
+    device : str or torch.device, default="cpu"
+        Where the network runs, e.g. ``"cuda"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, batch order, dropout and the validation
+        split: on the CPU, equal seeds give bit-identical models.
+    verbose : int, default=0
+        1 prints skorch's per-epoch table.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the torch network.
+    history_ : skorch.History
+        Per-epoch training record (``train_loss``, ``valid_loss``, ...).
+    source_vocab_, target_vocab_ : Vocabulary
+        Token <-> id maps learned in ``fit``.
+    target_is_text_ : bool
+        Whether ``y`` held strings (so ``predict`` returns strings) or token
+        lists (so it returns token lists).
+    max_output_length_ : int
+        The output bound used by ``predict``.
+
+    See Also
+    --------
+    AttentionPooling : attention over the steps of a sequence of vectors.
+    sk_attention.plot_attention : draw the attention weights of a prediction.
+
+    Notes
+    -----
+    Composition rather than subclassing: the estimator builds a
+    ``skorch.NeuralNet`` in ``fit``, so its own hyper-parameters are plain
+    keyword arguments that scikit-learn validates and ``GridSearchCV`` can
+    tune, while skorch runs the training loop, validation, callbacks and
+    history.
+
+    References
+    ----------
+    Bahdanau, Cho and Bengio (2015), "Neural machine translation by jointly
+    learning to align and translate". Luong, Pham and Manning (2015),
+    "Effective approaches to attention-based neural machine translation".
+
+    Examples
+    --------
+    >>> from sk_attention import AttentionSeq2Seq
+    >>> X = ["abc", "bca", "cab", "acb", "bac", "cba"] * 20
+    >>> y = [x[::-1] for x in X]
+    >>> model = AttentionSeq2Seq(hidden_size=32, embedding_dim=16, max_epochs=30,
+    ...                          lr=0.01, validation_fraction=None,
+    ...                          early_stopping=False, random_state=0).fit(X, y)
+    >>> model.predict(["abc", "cab"])
+    array(['cba', 'bac'], dtype=object)
+    >>> model.score(X, y)
+    1.0
+    >>> model.attention_weights(["abc"])[0].shape
+    (3, 3)
+    """
+
+    _parameter_constraints: dict = {
+        "attention": [StrOptions(set(ATTENTION_SCORES))],
+        "cell": [StrOptions({"lstm", "gru"})],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "attention_size": [Interval(Integral, 1, None, closed="left"), None],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "source_tokenizer": _TOKENIZER_CONSTRAINT,
+        "target_tokenizer": _TOKENIZER_CONSTRAINT,
+        "min_frequency": [Interval(Integral, 1, None, closed="left")],
+        "max_vocabulary_size": [Interval(Integral, 1, None, closed="left"), None],
+        "beam_size": [Interval(Integral, 1, None, closed="left")],
+        "length_penalty": [Interval(Real, 0, None, closed="left")],
+        "max_output_length": [Interval(Integral, 1, None, closed="left"), None],
+        "predict_batch_size": [Interval(Integral, 1, None, closed="left")],
+        **TRAINING_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        *,
+        attention="additive",
+        cell="lstm",
+        embedding_dim=64,
+        hidden_size=128,
+        attention_size=None,
+        num_layers=1,
+        bidirectional=True,
+        dropout=0.1,
+        source_tokenizer="char",
+        target_tokenizer="char",
+        min_frequency=1,
+        max_vocabulary_size=None,
+        beam_size=1,
+        length_penalty=1.0,
+        max_output_length=None,
+        max_epochs=20,
+        batch_size=64,
+        predict_batch_size=256,
+        lr=1e-3,
+        optimizer="adam",
+        validation_fraction=0.1,
+        early_stopping=True,
+        n_iter_no_change=5,
+        gradient_clip=1.0,
+        callbacks=None,
+        warm_start=False,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.attention = attention
+        self.cell = cell
+        self.embedding_dim = embedding_dim
+        self.hidden_size = hidden_size
+        self.attention_size = attention_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.source_tokenizer = source_tokenizer
+        self.target_tokenizer = target_tokenizer
+        self.min_frequency = min_frequency
+        self.max_vocabulary_size = max_vocabulary_size
+        self.beam_size = beam_size
+        self.length_penalty = length_penalty
+        self.max_output_length = max_output_length
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.predict_batch_size = predict_batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.gradient_clip = gradient_clip
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- scikit-learn API ---------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Learn the vocabularies and train the network.
+
+        Parameters
+        ----------
+        X : sequence of str or of list of str
+            Source sequences: strings (split by ``source_tokenizer``) or
+            token lists. A list, tuple, 1-D array or pandas Series.
+        y : sequence of str or of list of str
+            Target sequences, as many as in ``X``.
+
+        Returns
+        -------
+        self : AttentionSeq2Seq
+        """
+        if self.bidirectional and self.hidden_size % 2:
+            raise ValueError(
+                f"hidden_size must be even when bidirectional=True (each "
+                f"direction gets half), got {self.hidden_size}."
+            )
+        device = check_device(self.device)
+        X_items, _ = check_text_sequences(X, "X")
+        y_items, target_is_text = check_text_sequences(y, "y")
+        if len(X_items) != len(y_items):
+            raise ValueError(
+                f"X and y must hold the same number of sequences, got "
+                f"{len(X_items)} and {len(y_items)}."
+            )
+        continuing = self.warm_start and hasattr(self, "net_")
+        if not continuing:
+            self._learn_text_state(X_items, y_items, target_is_text)
+        source_ids = self._source_ids(X_items)
+        target_ids = [
+            self.target_vocab_.encode(tokens)
+            for tokens in self._tokens(y_items, self.target_tokenizer_, "y")
+        ]
+        seed = torch_seed(self.random_state)
+        with seeded(seed, device):
+            if continuing:
+                self.net_.partial_fit(SequencePairDataset(source_ids, target_ids))
+            else:
+                self.net_ = self._make_net(seed, device)
+                self.net_.fit(SequencePairDataset(source_ids, target_ids))
+        self.history_ = self.net_.history
+        return self
+
+    def predict(self, X):
+        """Decode the output sequence of each source sequence.
+
+        Parameters
+        ----------
+        X : sequence of str or of list of str
+            Tokens unseen in ``fit`` map to the unknown token.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), dtype object
+            Strings if ``y`` held strings in ``fit``, else token lists.
+        """
+        check_is_fitted(self)
+        X_items, _ = check_text_sequences(X, "X")
+        predicted = self._decode(self._source_ids(X_items))
+        outputs = np.empty(len(predicted), dtype=object)
+        for index, ids in enumerate(predicted):
+            tokens = self.target_vocab_.decode(ids)
+            outputs[index] = (
+                self.target_tokenizer_.detokenize(tokens)
+                if self.target_is_text_
+                else tokens
+            )
+        return outputs
+
+    def score(self, X, y):
+        """Exact-match accuracy: the fraction of outputs equal to ``y``.
+
+        Parameters
+        ----------
+        X : sequence of str or of list of str
+        y : sequence of str or of list of str
+
+        Returns
+        -------
+        float
+        """
+        check_is_fitted(self)
+        y_items, _ = check_text_sequences(y, "y")
+        return sequence_accuracy(y_items, self.predict(X))
+
+    def attention_weights(self, X, *, return_tokens=False):
+        """The attention of each predicted token over the source tokens.
+
+        Each prediction is decoded as by :meth:`predict`, then the decoder is
+        run once more over its own output to record, at every output step,
+        the softmax weights over the source steps.
+
+        Parameters
+        ----------
+        X : sequence of str or of list of str
+        return_tokens : bool, default=False
+            Also return the source tokens and the predicted tokens.
+
+        Returns
+        -------
+        list of ndarray of shape (n_output_tokens, n_source_tokens)
+            One array per sample; each row sums to 1. With
+            ``return_tokens=True``, a list of ``(weights, source_tokens,
+            output_tokens)`` tuples.
+        """
+        check_is_fitted(self)
+        X_items, _ = check_text_sequences(X, "X")
+        source_tokens = self._tokens(X_items, self.source_tokenizer_, "X")
+        source_ids = [self.source_vocab_.encode(tokens) for tokens in source_tokens]
+        predicted = self._decode(source_ids)
+        weights = [None] * len(source_ids)
+        for batch, inputs in self._batches(source_ids):
+            targets = [np.array([BOS, *predicted[i]], dtype=np.int64) for i in batch]
+            inputs["target_input"] = collate_sources(targets)["source"].to(
+                inputs["source"].device
+            )
+            with torch.inference_mode():
+                _, batch_weights = self.net_.module_(**inputs, need_weights=True)
+            for row, index in enumerate(batch):
+                n_out, n_src = len(predicted[index]), len(source_ids[index])
+                weights[index] = batch_weights[row, :n_out, :n_src].cpu().numpy()
+        if not return_tokens:
+            return weights
+        return [
+            (w, tokens, self.target_vocab_.decode(ids))
+            for w, tokens, ids in zip(weights, source_tokens, predicted)
+        ]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.target_tags.required = True
+        # CUDA kernels (e.g. RNN backward) are not bit-reproducible.
+        tags.non_deterministic = str(self.device).startswith("cuda")
+        return tags
+
+    # -- persistence --------------------------------------------------------
+
+    def save(self, path):
+        """Save the fitted model to one file that loading never unpickles.
+
+        The file is a safetensors file: the network's tensors, plus JSON
+        metadata with the hyper-parameters, vocabularies and format version.
+        ``callbacks`` are not saved; custom tokenizers and optimizer classes
+        outside ``torch.optim`` cannot be, so :meth:`load` asks for them.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        """
+        check_is_fitted(self)
+        params = self.get_params()
+        params["callbacks"] = None
+        params["device"] = str(params["device"])
+        if isinstance(self.optimizer, type):
+            params["optimizer"] = _optimizer_name(self.optimizer)
+        for name in ("source_tokenizer", "target_tokenizer"):
+            if not isinstance(params[name], str):
+                params[name] = None  # given again to load
+        config = {
+            "params": params,
+            "source_vocab": self.source_vocab_.tokens,
+            "target_vocab": self.target_vocab_.tokens,
+            "target_is_text": self.target_is_text_,
+            "max_output_length": self.max_output_length_,
+        }
+        save_model_file(
+            path,
+            estimator=type(self).__name__,
+            config=config,
+            state_dict=self.net_.module_.state_dict(),
+        )
+
+    @classmethod
+    def load(cls, path, **params):
+        """Load a model written by :meth:`save`; nothing is unpickled.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        **params
+            Hyper-parameters to set on the loaded model, e.g.
+            ``device="cpu"``, or the custom tokenizers that could not be
+            saved. A model saved on a GPU loads on the CPU (with a warning)
+            when CUDA is not available and no device is given.
+
+        Returns
+        -------
+        AttentionSeq2Seq
+        """
+        config, state_dict = load_model_file(path, estimator=cls.__name__)
+        saved = dict(config["params"])
+        if isinstance(saved.get("optimizer"), str) and "." in saved["optimizer"]:
+            saved["optimizer"] = _optimizer_class(saved["optimizer"])
+        saved.update(params)
+        if "device" not in params and str(saved["device"]).startswith("cuda"):
+            if not torch.cuda.is_available():
+                warnings.warn(
+                    f"The model was saved with device={saved['device']!r}; CUDA is "
+                    "not available, so it is loaded on the CPU.",
+                    UserWarning,
+                )
+                saved["device"] = "cpu"
+        for name in ("source_tokenizer", "target_tokenizer"):
+            if saved[name] is None:
+                raise ValueError(
+                    f"The model was trained with a custom {name}, which cannot be "
+                    f"stored safely; pass it again: load(path, {name}=...)."
+                )
+        model = cls(**saved)
+        model._set_text_state(
+            Vocabulary(config["source_vocab"]),
+            Vocabulary(config["target_vocab"]),
+            config["target_is_text"],
+            config["max_output_length"],
+        )
+        device = check_device(model.device)
+        model.net_ = model._make_net(torch_seed(model.random_state), device)
+        model.net_.initialize()
+        try:
+            model.net_.module_.load_state_dict(state_dict)
+        except RuntimeError as error:
+            raise ValueError(
+                f"The tensors in {path!r} do not fit the saved configuration: {error}"
+            ) from None
+        model.history_ = model.net_.history
+        return model
+
+    # -- internals ----------------------------------------------------------
+
+    def _learn_text_state(self, X_items, y_items, target_is_text):
+        """Tokenizers, vocabularies and output bound from the training data."""
+        self.source_tokenizer_ = make_tokenizer(
+            self.source_tokenizer, "source_tokenizer"
+        )
+        self.target_tokenizer_ = make_tokenizer(
+            self.target_tokenizer, "target_tokenizer"
+        )
+        if target_is_text and self.target_tokenizer_.detokenize is None:
+            raise ValueError(
+                "target_tokenizer must be able to join tokens back into strings "
+                "when y holds strings: pass 'char', 'word' or a (tokenize, "
+                "detokenize) pair, or give y as token lists."
+            )
+        source_tokens = self._tokens(X_items, self.source_tokenizer_, "X")
+        target_tokens = self._tokens(y_items, self.target_tokenizer_, "y")
+        vocab_options = dict(
+            min_frequency=self.min_frequency, max_size=self.max_vocabulary_size
+        )
+        longest = max(len(tokens) for tokens in target_tokens)
+        self._set_text_state(
+            Vocabulary.build(source_tokens, **vocab_options),
+            Vocabulary.build(target_tokens, **vocab_options),
+            target_is_text,
+            self.max_output_length or 2 * longest + 1,
+        )
+
+    def _set_text_state(self, source_vocab, target_vocab, target_is_text, bound):
+        self.source_vocab_ = source_vocab
+        self.target_vocab_ = target_vocab
+        self.target_is_text_ = target_is_text
+        self.max_output_length_ = bound
+        if not hasattr(self, "source_tokenizer_"):
+            self.source_tokenizer_ = make_tokenizer(
+                self.source_tokenizer, "source_tokenizer"
+            )
+            self.target_tokenizer_ = make_tokenizer(
+                self.target_tokenizer, "target_tokenizer"
+            )
+
+    @staticmethod
+    def _tokens(items, tokenizer, argument):
+        """Token lists for validated items (strings are tokenized)."""
+        if not items or not isinstance(items[0], str):
+            return items
+        token_lists = []
+        for index, text in enumerate(items):
+            tokens = tokenizer.tokenize(text)
+            if not isinstance(tokens, (list, tuple)) or not all(
+                isinstance(token, str) for token in tokens
+            ):
+                raise TypeError(
+                    f"The tokenizer returned {type(tokens).__name__} for "
+                    f"{argument}[{index}]; it must return a list of strings."
+                )
+            token_lists.append(list(tokens))
+        return token_lists
+
+    def _source_ids(self, X_items):
+        tokens = self._tokens(X_items, self.source_tokenizer_, "X")
+        for index, sequence in enumerate(tokens):
+            if not sequence:
+                raise ValueError(
+                    f"X[{index}] has no tokens; every source sequence needs at "
+                    "least one."
+                )
+        return [self.source_vocab_.encode(sequence) for sequence in tokens]
+
+    def _module_params(self):
+        return {
+            "module__source_vocab_size": len(self.source_vocab_),
+            "module__target_vocab_size": len(self.target_vocab_),
+            "module__embedding_dim": self.embedding_dim,
+            "module__hidden_size": self.hidden_size,
+            "module__num_layers": self.num_layers,
+            "module__bidirectional": self.bidirectional,
+            "module__dropout": self.dropout,
+            "module__cell": self.cell,
+            "module__attention": self.attention,
+            "module__attention_size": self.attention_size or self.hidden_size,
+        }
+
+    def _make_net(self, seed, device):
+        return NeuralNet(
+            module=Seq2SeqModule,
+            criterion=SequenceLoss,
+            optimizer=make_optimizer(self.optimizer),
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=bucket_loader,
+            iterator_train__shuffle=True,
+            iterator_valid=bucket_loader,
+            train_split=make_train_split(self.validation_fraction, seed),
+            callbacks=make_callbacks(self),
+            device=str(device),
+            verbose=self.verbose,
+            **self._module_params(),
+        )
+
+    def _batches(self, source_ids):
+        """Length-sorted batches of sources, collated onto the net's device."""
+        lengths = [len(ids) for ids in source_ids]
+        device = self.net_.device
+        for batch in sorted_batches(lengths, self.predict_batch_size):
+            inputs = collate_sources([source_ids[i] for i in batch])
+            yield batch, {name: t.to(device) for name, t in inputs.items()}
+
+    def _decode(self, source_ids):
+        """Decoded target ids (end token stripped) for each source."""
+        module = self.net_.module_
+        module.eval()
+        decoded = [None] * len(source_ids)
+        with torch.inference_mode():
+            for batch, inputs in self._batches(source_ids):
+                memory = module.encode(inputs["source"], inputs["source_lengths"])
+                if self.beam_size == 1:
+                    ids = greedy_search(module, memory, self.max_output_length_)
+                else:
+                    ids = beam_search(
+                        module, memory, self.max_output_length_, self.beam_size,
+                        self.length_penalty,
+                    )
+                for index, row in zip(batch, strip_after_end(ids.cpu())):
+                    decoded[index] = row
+        return decoded
+
+
+def _optimizer_name(optimizer):
+    if getattr(torch.optim, optimizer.__name__, None) is optimizer:
+        return f"torch.optim.{optimizer.__name__}"
+    raise ValueError(
+        f"optimizer={optimizer.__name__} is not a torch.optim class, so it cannot "
+        "be saved by name; save with a torch.optim optimizer or pickle the model."
+    )
+
+
+def _optimizer_class(name):
+    candidate = getattr(torch.optim, name.removeprefix("torch.optim."), None)
+    if not (isinstance(candidate, type) and issubclass(candidate, torch.optim.Optimizer)):
+        raise ValueError(f"Unknown optimizer {name!r} in the model file.")
+    return candidate

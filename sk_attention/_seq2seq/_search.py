@@ -1,0 +1,145 @@
+"""Batched decoding: greedy search and length-normalised beam search.
+
+Both functions take a :class:`~._model.Seq2SeqModule` and the
+:class:`~._model.Memory` of an encoded batch and return the decoded token
+ids as a ``(batch, length)`` tensor in which each row ends at its first end
+token (rows that never produced one stop at ``max_length``), padded after.
+They run under the caller's ``torch.inference_mode()``.
+"""
+
+import torch
+
+from .._text import BOS, EOS, PAD
+
+__all__ = ["beam_search", "greedy_search", "strip_after_end"]
+
+
+def _select_state(state, index):
+    """Rows ``index`` of every tensor in a nested decoder state."""
+    if isinstance(state, torch.Tensor):
+        return state.index_select(0, index)
+    return tuple(_select_state(part, index) for part in state)
+
+
+def greedy_search(model, memory, max_length):
+    """Pick the most likely token at every step.
+
+    Finished rows are dropped from the batch as soon as they produce the end
+    token, and decoding stops when every row has finished.
+
+    Parameters
+    ----------
+    model : Seq2SeqModule
+    memory : Memory
+        The encoded batch, ``batch`` rows.
+    max_length : int
+        The most tokens a row may produce, the end token included.
+
+    Returns
+    -------
+    torch.LongTensor of shape (batch, n_steps), n_steps <= max_length
+    """
+    batch = memory.values.size(0)
+    device = memory.values.device
+    output = torch.full((batch, max_length), PAD, dtype=torch.long, device=device)
+    active = torch.arange(batch, device=device)  # original row of each live row
+    tokens = torch.full((batch,), BOS, dtype=torch.long, device=device)
+    state = model.decoder.start(memory)
+    steps = 0
+    for position in range(max_length):
+        log_probs, state = model.next_token_log_probs(tokens, state, memory)
+        tokens = log_probs.argmax(dim=-1)  # (live,)
+        output[active, position] = tokens
+        steps = position + 1
+        unfinished = tokens != EOS
+        if not unfinished.all():
+            keep = unfinished.nonzero().squeeze(1)
+            if keep.numel() == 0:
+                break
+            active, tokens = active[keep], tokens[keep]
+            state = _select_state(state, keep)
+            memory = memory.select(keep)
+    return output[:, :steps]
+
+
+def beam_search(model, memory, max_length, beam_size, length_penalty=1.0):
+    """Keep the ``beam_size`` most likely prefixes of every row.
+
+    Hypotheses are ranked during the search by total log-probability; the
+    finished ones are compared at the end by total log-probability divided
+    by ``length ** length_penalty`` (the end token counts), so that longer
+    outputs are not penalised merely for having more factors. With
+    ``beam_size=1`` this is exactly greedy search.
+
+    Parameters
+    ----------
+    model : Seq2SeqModule
+    memory : Memory
+        The encoded batch, ``batch`` rows.
+    max_length : int
+    beam_size : int
+    length_penalty : float, default=1.0
+        0 ranks by total log-probability; 1 by mean log-probability per token.
+
+    Returns
+    -------
+    torch.LongTensor of shape (batch, n_steps), n_steps <= max_length
+    """
+    batch = memory.values.size(0)
+    device = memory.values.device
+    rows = torch.arange(batch, device=device)
+    memory = memory.select(rows.repeat_interleave(beam_size))  # (batch*beam, ...)
+    state = model.decoder.start(memory)
+    tokens = torch.full((batch * beam_size,), BOS, dtype=torch.long, device=device)
+    # Only the first beam of each row is alive at the start; the others are
+    # copies and must not be expanded a second time.
+    scores = torch.full((batch, beam_size), float("-inf"), device=device)
+    scores[:, 0] = 0.0
+    finished = torch.zeros(batch * beam_size, dtype=torch.bool, device=device)
+    lengths = torch.zeros(batch * beam_size, device=device)
+    history, parents = [], []
+    for _ in range(max_length):
+        log_probs, state = model.next_token_log_probs(tokens, state, memory)
+        vocab_size = log_probs.size(-1)
+        # A finished hypothesis can only be extended by padding, at no cost.
+        log_probs[finished] = float("-inf")
+        log_probs[finished, PAD] = 0.0
+        candidates = scores.view(-1, 1) + log_probs  # (batch*beam, V)
+        scores, best = candidates.view(batch, -1).topk(beam_size, dim=-1)
+        parent = (rows[:, None] * beam_size + best // vocab_size).view(-1)
+        tokens = (best % vocab_size).view(-1)  # (batch*beam,)
+        state = _select_state(state, parent)
+        finished, lengths = finished[parent], lengths[parent]
+        lengths = lengths + (~finished).float()
+        finished = finished | (tokens == EOS)
+        history.append(tokens)
+        parents.append(parent)
+        if finished.all():
+            break
+    normalised = scores / lengths.view(batch, beam_size).clamp(min=1) ** length_penalty
+    chosen = rows * beam_size + normalised.argmax(dim=-1)  # (batch,)
+    output = torch.empty((batch, len(history)), dtype=torch.long, device=device)
+    for position in range(len(history) - 1, -1, -1):
+        output[:, position] = history[position][chosen]
+        chosen = parents[position][chosen]
+    return output
+
+
+def strip_after_end(token_ids):
+    """Cut each row of decoded ids before its first end token.
+
+    Parameters
+    ----------
+    token_ids : torch.LongTensor of shape (batch, n_steps)
+
+    Returns
+    -------
+    list of list of int
+
+    Examples
+    --------
+    >>> strip_after_end(torch.tensor([[5, 6, 2, 0], [7, 7, 7, 7]]))
+    [[5, 6], [7, 7, 7, 7]]
+    """
+    rows = token_ids.tolist()
+    return [row[: row.index(EOS)] if EOS in row else row for row in rows]

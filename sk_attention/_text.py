@@ -1,0 +1,278 @@
+"""Text input: validation, tokenizers and vocabularies.
+
+Strings become token lists through a tokenizer, token lists become integer
+ids through a :class:`Vocabulary`, and the way back (ids -> tokens ->
+strings) goes through the same two objects.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+__all__ = [
+    "BOS",
+    "EOS",
+    "PAD",
+    "SPECIAL_TOKENS",
+    "UNK",
+    "Tokenizer",
+    "Vocabulary",
+    "check_text_sequences",
+    "make_tokenizer",
+]
+
+PAD, BOS, EOS, UNK = 0, 1, 2, 3
+#: Reserved tokens, at the ids above in every vocabulary.
+SPECIAL_TOKENS = ("<pad>", "<s>", "</s>", "<unk>")
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """Splits a string into tokens and, where it can, joins them back.
+
+    Parameters
+    ----------
+    name : str
+        ``"char"``, ``"word"`` or ``"custom"``.
+    tokenize : callable
+        ``str -> list of str``.
+    detokenize : callable or None
+        ``list of str -> str``; None when the tokenizer cannot join.
+    """
+
+    name: str
+    tokenize: Callable
+    detokenize: Optional[Callable]
+
+
+def _split_chars(text):
+    return list(text)
+
+
+def _join_chars(tokens):
+    return "".join(tokens)
+
+
+def _split_words(text):
+    return text.split()
+
+
+def _join_words(tokens):
+    return " ".join(tokens)
+
+
+_NAMED_TOKENIZERS = {
+    "char": Tokenizer("char", _split_chars, _join_chars),
+    "word": Tokenizer("word", _split_words, _join_words),
+}
+
+
+def make_tokenizer(spec, argument):
+    """Build a :class:`Tokenizer` from what the user passed.
+
+    Parameters
+    ----------
+    spec : {"char", "word"}, callable or (callable, callable)
+        A name; a callable that splits (such a tokenizer cannot join, so it
+        cannot produce string predictions); or a ``(tokenize, detokenize)``
+        pair.
+    argument : str
+        The parameter's name, for error messages.
+
+    Returns
+    -------
+    Tokenizer
+
+    Examples
+    --------
+    >>> make_tokenizer("word", "source_tokenizer").tokenize("3rd of march")
+    ['3rd', 'of', 'march']
+    """
+    if isinstance(spec, str):
+        if spec not in _NAMED_TOKENIZERS:
+            raise ValueError(
+                f"{argument} must be 'char', 'word', a callable or a "
+                f"(tokenize, detokenize) pair, got {spec!r}."
+            )
+        return _NAMED_TOKENIZERS[spec]
+    if callable(spec):
+        return Tokenizer("custom", spec, None)
+    if (
+        isinstance(spec, tuple)
+        and len(spec) == 2
+        and all(callable(function) for function in spec)
+    ):
+        return Tokenizer("custom", spec[0], spec[1])
+    raise TypeError(
+        f"{argument} must be 'char', 'word', a callable or a (tokenize, "
+        f"detokenize) pair of callables, got {type(spec).__name__}."
+    )
+
+
+def check_text_sequences(X, argument):
+    """Validate a collection of strings or of token lists.
+
+    Parameters
+    ----------
+    X : sequence of str or sequence of list of str
+        A list, tuple, 1-D array or pandas Series. Never modified.
+    argument : str
+        The parameter's name, for error messages.
+
+    Returns
+    -------
+    items : list
+        The strings, or the token lists as lists of str.
+    is_text : bool
+        True if the items are strings.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is a single string or not a collection, or an item is
+        neither a string nor a list of strings (the message names the index).
+    ValueError
+        If ``X`` is empty or not one-dimensional.
+
+    Examples
+    --------
+    >>> check_text_sequences(["ab", "c"], "X")
+    (['ab', 'c'], True)
+    >>> check_text_sequences([["a", "b"]], "X")
+    ([['a', 'b']], False)
+    """
+    if isinstance(X, (str, bytes)):
+        raise TypeError(
+            f"{argument} must be a collection of sequences, got a single "
+            f"{type(X).__name__}; wrap it in a list: [{X!r}]."
+        )
+    if hasattr(X, "to_numpy") and getattr(X, "ndim", 1) == 2:
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"{argument} must be one-dimensional (one sequence per sample); "
+                f"got a table with {X.shape[1]} columns."
+            )
+        X = X.iloc[:, 0]
+    if isinstance(X, np.ndarray) and X.ndim != 1:
+        raise ValueError(
+            f"{argument} must be one-dimensional (one sequence per sample); got "
+            f"an array of shape {X.shape}."
+        )
+    try:
+        items = list(X)
+    except TypeError:
+        raise TypeError(
+            f"{argument} must be a collection of strings or token lists, got "
+            f"{type(X).__name__}."
+        ) from None
+    if not items:
+        raise ValueError(f"{argument} is empty; at least one sequence is required.")
+    is_text = isinstance(items[0], str)
+    checked = [
+        _check_item(item, index, argument, is_text) for index, item in enumerate(items)
+    ]
+    return checked, is_text
+
+
+def _check_item(item, index, argument, is_text):
+    if is_text:
+        if not isinstance(item, str):
+            raise TypeError(
+                f"{argument}[{index}] is a {type(item).__name__}; expected a "
+                f"string like {argument}[0]."
+            )
+        return item
+    if isinstance(item, (list, tuple, np.ndarray)):
+        tokens = list(item)
+        for position, token in enumerate(tokens):
+            if not isinstance(token, str):
+                raise TypeError(
+                    f"{argument}[{index}][{position}] is a {type(token).__name__}; "
+                    "token lists must hold strings."
+                )
+        return tokens
+    expected = "a string or a list of string tokens" if index == 0 else (
+        f"a token list like {argument}[0]"
+    )
+    raise TypeError(
+        f"{argument}[{index}] is a {type(item).__name__} ({item!r:.40}); "
+        f"expected {expected}."
+    )
+
+
+class Vocabulary:
+    """A bidirectional map between tokens and integer ids.
+
+    Ids 0 to 3 are the padding, start, end and unknown tokens; learned
+    tokens follow, most frequent first (ties broken by first appearance,
+    so a vocabulary is a deterministic function of its training data).
+
+    Parameters
+    ----------
+    tokens : list of str
+        The learned tokens, in id order, without the special tokens.
+
+    Examples
+    --------
+    >>> vocab = Vocabulary.build([["a", "b", "a"], ["c"]])
+    >>> vocab.tokens
+    ['a', 'b', 'c']
+    >>> vocab.encode(["a", "z"])
+    array([4, 3])
+    >>> vocab.decode([4, 6])
+    ['a', 'c']
+    """
+
+    def __init__(self, tokens):
+        self.tokens = list(tokens)
+        # Special tokens are never looked up by name, so a user token that
+        # happens to read "<pad>" stays an ordinary token.
+        self._ids = {
+            token: index for index, token in enumerate(self.tokens, len(SPECIAL_TOKENS))
+        }
+
+    @property
+    def itos(self):
+        """All tokens in id order, the special ones first."""
+        return [*SPECIAL_TOKENS, *self.tokens]
+
+    @classmethod
+    def build(cls, sequences, min_frequency=1, max_size=None):
+        """Learn a vocabulary from token lists.
+
+        Parameters
+        ----------
+        sequences : iterable of list of str
+        min_frequency : int, default=1
+            Tokens seen fewer times map to the unknown token.
+        max_size : int, default=None
+            Keep at most this many learned tokens (the most frequent).
+
+        Returns
+        -------
+        Vocabulary
+        """
+        counts = Counter(token for sequence in sequences for token in sequence)
+        kept = [
+            token
+            for token, count in counts.most_common()
+            if count >= min_frequency
+        ]
+        return cls(kept[:max_size] if max_size is not None else kept)
+
+    def __len__(self):
+        return len(SPECIAL_TOKENS) + len(self.tokens)
+
+    def encode(self, tokens):
+        """Token ids, unseen tokens mapped to the unknown id."""
+        return np.fromiter(
+            (self._ids.get(token, UNK) for token in tokens), dtype=np.int64,
+            count=len(tokens),
+        )
+
+    def decode(self, ids):
+        """Tokens for ids (special ids included as their names)."""
+        itos = self.itos
+        return [itos[index] for index in ids]
