@@ -45,9 +45,11 @@ __all__ = [
     "AttentionPoolingRegressor",
 ]
 
-# Inference runs in chunks of about this many (step x feature) values: whole
-# batch intermediates of a large input are slower than cache-sized chunks.
-_CHUNK_ELEMENTS = 2**21
+# Inference runs in chunks of about this many (step x width) values: on a CPU,
+# whole-batch intermediates of a large input are slower than cache-sized
+# chunks (benchmarks/bench_pooling.py); a GPU wants larger ones.
+_CHUNK_ELEMENTS = 2**19
+_GPU_CHUNK_ELEMENTS = 2**24
 
 _CLASSIFICATION = ("binary", "multiclass")
 _REGRESSION = ("continuous", "continuous-multioutput")
@@ -92,14 +94,15 @@ class _Sequences:
         batch[~real] = 0.0
         return batch, lengths
 
-    def chunks(self, width):
+    def chunks(self, width, elements):
         """Inference batches: ``(index, X, lengths)`` of bounded size.
 
+        A batch holds about ``elements`` values per ``width`` of a step.
         ``index`` is a slice (equal lengths, in order) or an integer array
         (ragged input, grouped by length so that little is padded).
         """
         if self.dense is not None:
-            rows = max(1, _CHUNK_ELEMENTS // (self.max_length * width))
+            rows = max(1, elements // (self.max_length * width))
             for start in range(0, len(self), rows):
                 index = slice(start, start + rows)
                 yield index, self.dense[index], self.lengths[index]
@@ -108,7 +111,7 @@ class _Sequences:
         start = 0
         while start < len(order):
             longest = self.lengths[order[start]]
-            rows = max(1, _CHUNK_ELEMENTS // (longest * width))
+            rows = max(1, elements // (longest * width))
             index = order[start : start + rows]
             yield (index, *self.gather(index))
             start += rows
@@ -436,8 +439,9 @@ class _BaseAttentionPooling(BaseEstimator):
         """
         module = self.module_.eval()
         device = next(iter(module.buffers())).device
+        elements = _CHUNK_ELEMENTS if device.type == "cpu" else _GPU_CHUNK_ELEMENTS
         with torch.inference_mode():
-            for index, batch, lengths in sequences.chunks(module.step_width):
+            for index, batch, lengths in sequences.chunks(module.step_width, elements):
                 batch = torch.from_numpy(batch).to(device)  # (b, n_steps, F)
                 lengths_t = torch.from_numpy(lengths).to(device)  # (b,)
                 pooled, weights = module.pool(batch, lengths_t, need_weights)
