@@ -3,23 +3,58 @@
 A saved model is one safetensors file. Its tensors are the network's
 ``state_dict``; its metadata holds a JSON document with the estimator's
 class, its hyper-parameters and fitted state (vocabularies, classes, sizes),
-the format version and the library version. Loading parses JSON and raw
-tensor bytes only, so a file from an untrusted source cannot run code, and
-tensors always load onto the CPU first (a model trained on a GPU loads on a
-machine without one).
+the format version, the library version and a SHA-256 digest of the
+tensors. Loading parses JSON and raw tensor bytes only, so a file from an
+untrusted source cannot run code, and tensors always load onto the CPU first
+(a model trained on a GPU loads on a machine without one). The digest turns
+a corrupted file into an error rather than a model that predicts garbage; it
+guards against accidents, not against someone who rewrites the file (such a
+file still cannot run code).
 """
 
+import hashlib
 import json
 import os
 
+import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, safe_open, save_file
+from safetensors.torch import safe_open, save_file
 
-__all__ = ["FORMAT_VERSION", "load_model_file", "save_model_file"]
+__all__ = ["FORMAT_VERSION", "load_model_file", "save_model_file", "tensor_digest"]
 
-#: Bumped when a saved file can no longer be read by an older reader.
-FORMAT_VERSION = 1
+#: ``"major.minor"``. The minor part grows when fields are added that older
+#: readers may ignore; the major part when older readers cannot read a file.
+FORMAT_VERSION = "1.0"
 _METADATA_KEY = "sk_attention"
+
+
+def tensor_digest(state_dict):
+    """SHA-256 of a state dict: names, dtypes, shapes and raw bytes, in order.
+
+    Parameters
+    ----------
+    state_dict : dict of str to torch.Tensor
+        CPU tensors.
+
+    Returns
+    -------
+    str
+        The hexadecimal digest.
+
+    Examples
+    --------
+    >>> zeros = tensor_digest({"w": torch.zeros(2)})
+    >>> zeros == tensor_digest({"w": torch.zeros(2)})
+    True
+    >>> zeros == tensor_digest({"w": torch.ones(2)})
+    False
+    """
+    digest = hashlib.sha256()
+    for name in sorted(state_dict):
+        tensor = state_dict[name].contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 
 def save_model_file(path, *, estimator, config, state_dict):
@@ -33,13 +68,24 @@ def save_model_file(path, *, estimator, config, state_dict):
     config : dict
         JSON-serialisable hyper-parameters and fitted state.
     state_dict : dict of str to torch.Tensor
+
+    Notes
+    -----
+    The file is written next to ``path`` and then renamed onto it, so an
+    interrupted save never leaves a half-written file in place of a good one.
     """
     from . import __version__
 
+    # safetensors wants contiguous CPU tensors that share no memory.
+    tensors = {
+        name: tensor.detach().to("cpu").contiguous().clone()
+        for name, tensor in state_dict.items()
+    }
     document = {
         "format_version": FORMAT_VERSION,
         "library_version": __version__,
         "estimator": estimator,
+        "tensor_sha256": tensor_digest(tensors),
         "config": config,
     }
     try:
@@ -50,12 +96,14 @@ def save_model_file(path, *, estimator, config, state_dict):
             f"({error}). Custom callables (tokenizers, optimizers, callbacks) "
             "cannot be stored safely; pickle the model instead, for trusted use."
         ) from None
-    # safetensors wants contiguous CPU tensors that share no memory.
-    tensors = {
-        name: tensor.detach().to("cpu").contiguous().clone()
-        for name, tensor in state_dict.items()
-    }
-    save_file(tensors, os.fspath(path), metadata={_METADATA_KEY: text})
+    path = os.fspath(path)
+    partial = f"{path}.{os.getpid()}.partial"
+    try:
+        save_file(tensors, partial, metadata={_METADATA_KEY: text})
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
 
 
 def load_model_file(path, *, estimator):
@@ -79,7 +127,8 @@ def load_model_file(path, *, estimator):
         If ``path`` does not exist.
     ValueError
         If the file is not a model file of this library, was saved by another
-        estimator class, has an unknown format version, or is corrupted.
+        estimator class, has another major format version, or is truncated
+        or corrupted.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -87,31 +136,48 @@ def load_model_file(path, *, estimator):
     try:
         with safe_open(path, framework="pt", device="cpu") as handle:
             metadata = handle.metadata() or {}
-        state_dict = load_file(path, device="cpu")
+            state_dict = {name: handle.get_tensor(name) for name in handle.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as error:
         raise ValueError(
             f"{path!r} is not a readable sk_attention model file (it may be "
             f"truncated, corrupted or in another format): {error}"
         ) from None
     if _METADATA_KEY not in metadata:
-        raise ValueError(f"{path!r} is a safetensors file but not an sk_attention model.")
+        raise ValueError(
+            f"{path!r} is a safetensors file but not an sk_attention model."
+        )
     try:
         document = json.loads(metadata[_METADATA_KEY])
         version = document["format_version"]
         saved_estimator = document["estimator"]
+        digest = document["tensor_sha256"]
         config = document["config"]
     except (ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"{path!r} has unreadable model metadata: {error}") from None
-    if version != FORMAT_VERSION:
         raise ValueError(
-            f"{path!r} uses model format version {version}; this version of "
-            f"sk_attention ({document.get('library_version')!r} saved it) reads "
-            f"version {FORMAT_VERSION} only."
+            f"{path!r} has unreadable model metadata: {error!r}"
+        ) from None
+    saved_by = document.get("library_version")
+    if _major(version) != _major(FORMAT_VERSION):
+        raise ValueError(
+            f"{path!r} uses model format version {version!r} (written by "
+            f"sk_attention {saved_by!r}); this version of sk_attention reads "
+            f"format {_major(FORMAT_VERSION)}.x only."
         )
     if saved_estimator != estimator:
         raise ValueError(
             f"{path!r} holds a {saved_estimator}, not a {estimator}; load it "
             f"with {saved_estimator}.load."
         )
-    return config, {name: tensor for name, tensor in state_dict.items()}
+    if not isinstance(config, dict):
+        raise ValueError(f"{path!r} has unreadable model metadata: no config.")
+    if tensor_digest(state_dict) != digest:
+        raise ValueError(
+            f"{path!r} is corrupted: its tensors do not match the checksum "
+            "stored with them."
+        )
+    return config, state_dict
 
+
+def _major(version):
+    """The major part of a format version (``"1.0"`` or ``1`` -> ``"1"``)."""
+    return str(version).split(".", 1)[0]

@@ -7,6 +7,7 @@ costs little.
 """
 
 import numbers
+from collections.abc import Mapping, Set
 
 import numpy as np
 import torch
@@ -128,7 +129,8 @@ class BucketBatchSampler(Sampler):
 
     def __iter__(self):
         if not self.shuffle:
-            yield from (b.tolist() for b in sorted_batches(self.lengths, self.batch_size))
+            batches = sorted_batches(self.lengths, self.batch_size)
+            yield from (batch.tolist() for batch in batches)
             return
         order = torch.randperm(len(self.lengths)).numpy()
         pool_size = self.batch_size * self.pool_batches
@@ -200,10 +202,11 @@ def check_ragged_array(X, *, name="X", n_features=None, allow_nan=False):
     ------
     ValueError
         On no samples, an empty sequence, mixed or unexpected feature counts,
-        arrays of the wrong rank, or non-finite values; the message names
-        the sample.
+        arrays of the wrong rank, non-finite values or values too large for
+        float32; the message names the sample.
     TypeError
-        On values that are not numbers.
+        On values that are not numbers (strings, dates, missing samples) and
+        on unordered collections (sets, dicts).
 
     Examples
     --------
@@ -213,13 +216,18 @@ def check_ragged_array(X, *, name="X", n_features=None, allow_nan=False):
     >>> check_ragged_array(np.ones((4, 5)))[0].shape
     (5, 1)
     """
-    if isinstance(X, (str, bytes)) or isinstance(X, numbers.Number) or X is None:
+    if (
+        isinstance(X, (str, bytes, Set, Mapping, numbers.Number))
+        or X is None
+    ):
         raise TypeError(
             f"{name} must be a 3-D array, a list of 2-D arrays or a 2-D array, "
             f"got {type(X).__name__}."
         )
     if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):
         X = X.to_numpy()
+    if isinstance(X, np.ndarray):
+        _check_numeric_dtype(X.dtype, name)
     if isinstance(X, np.ndarray) and X.dtype != object:
         if X.ndim == 2:
             X = X[:, :, None]
@@ -251,28 +259,49 @@ def check_ragged_array(X, *, name="X", n_features=None, allow_nan=False):
     return sequences
 
 
-def _check_sample(sample, index, name, allow_nan):
-    if np.iscomplexobj(sample):  # float32 casting would drop the imaginary part
-        raise ValueError(
-            f"{name}[{index}] holds complex numbers; Complex data not supported."
+def _check_numeric_dtype(dtype, name):
+    """Refuse arrays whose values are not numbers (NumPy would cast some)."""
+    if dtype.kind in "USVMm":
+        raise TypeError(
+            f"{name} must hold numbers, got an array of dtype {dtype} "
+            "(strings, bytes or dates); convert it to numbers explicitly."
         )
+
+
+def _check_sample(sample, index, name, allow_nan):
+    where = f"{name}[{index}]"
+    if sample is None or isinstance(sample, (str, bytes, Set, Mapping)):
+        raise TypeError(
+            f"{where} is a {type(sample).__name__}; each sample must be a 2-D "
+            "array-like (n_steps, n_features) of numbers."
+        )
+    if np.iscomplexobj(sample):  # float32 casting would drop the imaginary part
+        raise ValueError(f"{where} holds complex numbers; Complex data not supported.")
+    if isinstance(sample, np.ndarray):
+        _check_numeric_dtype(sample.dtype, where)
     try:
-        array = np.array(sample, dtype=np.float32)  # a copy: X stays untouched
+        with np.errstate(over="ignore"):  # overflow is reported below
+            array = np.array(sample, dtype=np.float32)  # a copy: X stays untouched
     except (TypeError, ValueError) as error:
         raise TypeError(
-            f"{name}[{index}] must hold numbers, could not convert it: {error}"
+            f"{where} must hold numbers, could not convert it: {error}"
         ) from None
     if array.ndim == 1:
         array = array[:, None]
     if array.ndim != 2:
         raise ValueError(
-            f"{name}[{index}] must be 2-D (n_steps, n_features), got shape "
-            f"{array.shape}."
+            f"{where} must be 2-D (n_steps, n_features), got shape {array.shape}."
         )
     if array.shape[0] == 0:
-        raise ValueError(f"{name}[{index}] is an empty sequence (0 steps).")
+        raise ValueError(f"{where} is an empty sequence (0 steps).")
     if array.shape[1] == 0:
-        raise ValueError(f"{name}[{index}] has 0 features.")
-    if not allow_nan and not np.isfinite(array).all():
-        raise ValueError(f"{name}[{index}] contains NaN or infinity.")
+        raise ValueError(f"{where} has 0 features.")
+    if not np.isfinite(array).all():
+        if np.isfinite(np.asarray(sample, dtype=np.float64)).all():
+            raise ValueError(
+                f"{where} holds values too large for float32 (beyond "
+                f"{np.finfo(np.float32).max:.3g} in magnitude); rescale it."
+            )
+        if not allow_nan:
+            raise ValueError(f"{where} contains NaN or infinity.")
     return array

@@ -6,6 +6,7 @@ strings) goes through the same two objects.
 """
 
 from collections import Counter
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -131,7 +132,8 @@ def check_text_sequences(X, argument):
     Raises
     ------
     TypeError
-        If ``X`` is a single string or not a collection, or an item is
+        If ``X`` is a single string, an unordered collection (a set or a
+        dict) or not a collection, or an item is missing (None, NaN) or is
         neither a string nor a list of strings (the message names the index).
     ValueError
         If ``X`` is empty or not one-dimensional.
@@ -147,6 +149,12 @@ def check_text_sequences(X, argument):
         raise TypeError(
             f"{argument} must be a collection of sequences, got a single "
             f"{type(X).__name__}; wrap it in a list: [{X!r}]."
+        )
+    if isinstance(X, (Set, Mapping)):
+        raise TypeError(
+            f"{argument} must be an ordered collection (a list, tuple, array or "
+            f"pandas Series), got a {type(X).__name__}: its order, and so the "
+            "match between samples and outputs, would be arbitrary."
         )
     if hasattr(X, "to_numpy") and getattr(X, "ndim", 1) == 2:
         if X.shape[1] != 1:
@@ -177,6 +185,12 @@ def check_text_sequences(X, argument):
 
 
 def _check_item(item, index, argument, is_text):
+    if item is None or (isinstance(item, float) and np.isnan(item)):
+        raise TypeError(
+            f"{argument}[{index}] is a {type(item).__name__} ({item!r}), a missing "
+            "value; every sample needs a string or a token list. Drop or fill "
+            "missing values first."
+        )
     if is_text:
         if not isinstance(item, str):
             raise TypeError(

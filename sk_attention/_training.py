@@ -5,7 +5,9 @@ Each estimator builds a :class:`skorch.NeuralNet` inside ``fit`` (stored as
 ``net_``) from its own keyword arguments, so scikit-learn's parameter
 validation and ``get_params`` stay clean while skorch runs the training
 loop, the validation split, early stopping, gradient clipping and the
-history.
+history. Two guards added here keep failures readable: a loss that stops
+being finite ends training with an error naming the likely cause, and a
+validation split that cannot be made names ``validation_fraction``.
 """
 
 import contextlib
@@ -13,13 +15,14 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping, GradientNormClipping
-from skorch.dataset import ValidSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping
+from skorch.dataset import ValidSplit
 
 __all__ = [
     "TRAINING_CONSTRAINTS",
+    "StopOnNonFiniteLoss",
     "check_device",
     "make_callbacks",
     "make_optimizer",
@@ -77,18 +80,41 @@ def check_device(device):
     Raises
     ------
     ValueError
-        If the string is not a device torch knows, or CUDA is asked for on a
-        machine without it.
+        If the string is not a device torch knows, is the data-less ``meta``
+        device, or names hardware this machine lacks (CUDA, MPS, a GPU
+        index beyond the installed ones).
+
+    Examples
+    --------
+    >>> check_device("cpu")
+    device(type='cpu')
+    >>> check_device("meta")
+    Traceback (most recent call last):
+    ...
+    ValueError: device='meta' holds no data, ...
     """
     try:
         device = torch.device(device)
     except RuntimeError as error:
-        raise ValueError(f"device={device!r} is not a valid torch device: {error}")
+        raise ValueError(
+            f"device={device!r} is not a valid torch device: {error}"
+        ) from None
+    if device.type == "meta":
+        raise ValueError(
+            "device='meta' holds no data, so a model cannot train or predict on "
+            "it; use device='cpu' or 'cuda'."
+        )
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
             f"device={str(device)!r} was requested but CUDA is not available on "
             "this machine; use device='cpu'."
         )
+    try:
+        torch.empty(0, device=device)  # fails early for absent hardware
+    except (RuntimeError, AssertionError) as error:
+        raise ValueError(
+            f"device={str(device)!r} is not usable on this machine: {error}"
+        ) from None
     return device
 
 
@@ -103,14 +129,88 @@ def make_train_split(validation_fraction, seed, stratified=False):
     """skorch's ``train_split`` for a validation fraction (None: no split)."""
     if validation_fraction is None:
         return None
-    return ValidSplit(validation_fraction, stratified=stratified, random_state=seed)
+    return _ValidationSplit(
+        validation_fraction, stratified=stratified, random_state=seed
+    )
+
+
+class _ValidationSplit(ValidSplit):
+    """skorch's split, with errors that name ``validation_fraction``.
+
+    scikit-learn's splitters explain a failed split in their own terms
+    (``test_size``, "groups"); the user set ``validation_fraction``.
+    """
+
+    def __call__(self, dataset, y=None, groups=None):
+        try:
+            return super().__call__(dataset, y, groups)
+        except ValueError as error:
+            how = " stratified by class" if self.stratified else ""
+            raise ValueError(
+                f"validation_fraction={self.cv} cannot hold out a validation "
+                f"split{how} from {len(dataset)} samples: {error} Give more "
+                "samples or set validation_fraction=None."
+            ) from None
+
+
+class StopOnNonFiniteLoss(Callback):
+    """Stop training with a clear error when the loss becomes NaN or infinite.
+
+    A diverged network otherwise trains on and returns a model that predicts
+    garbage. The check runs after every batch (skorch has already moved the
+    loss to the CPU to record it, so it costs nothing) and the error names
+    the usual cause, a learning rate too high for the data, and the remedy.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skorch import NeuralNetRegressor
+    >>> X = np.ones((8, 1), dtype=np.float32)
+    >>> y = np.full((8, 1), np.inf, dtype=np.float32)
+    >>> net = NeuralNetRegressor(torch.nn.Linear, module__in_features=1,
+    ...                          module__out_features=1, max_epochs=1,
+    ...                          train_split=None,
+    ...                          callbacks=[StopOnNonFiniteLoss()])
+    >>> net.fit(X, y)
+    Traceback (most recent call last):
+    ...
+    ValueError: The training loss became inf at epoch 1, batch 1, ...
+    """
+
+    def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
+        if loss is None:
+            return
+        value = loss.item()
+        if np.isfinite(value):
+            return
+        epoch = len(net.history)
+        n_batch = len(net.history[-1]["batches"])
+        clipping = [
+            callback.gradient_clip_value
+            for _, callback in getattr(net, "callbacks_", [])
+            if isinstance(callback, GradientNormClipping)
+        ]
+        clip = (
+            f"gradient_clip={clipping[0]} did not prevent it"
+            if clipping
+            else "or set gradient_clip (e.g. 1.0) to bound each update"
+        )
+        raise ValueError(
+            f"The {'training' if training else 'validation'} loss became "
+            f"{value} at epoch {epoch}, batch {n_batch}, so training was "
+            f"stopped: the network diverged. The likely cause is the learning "
+            f"rate: lr={net.lr} is too high for this data; lower it (e.g. "
+            f"lr={net.lr / 10:g}), {clip}. Extreme values in X or y can also "
+            "cause it."
+        )
 
 
 def make_callbacks(estimator):
     """The default callbacks for an estimator's settings, then the user's.
 
-    Gradient-norm clipping (``gradient_clip``) guards recurrent networks
-    against exploding gradients; early stopping (``early_stopping`` with
+    :class:`StopOnNonFiniteLoss` always runs first. Gradient-norm clipping
+    (``gradient_clip``) guards recurrent networks against exploding
+    gradients; early stopping (``early_stopping`` with
     ``n_iter_no_change``) watches the validation loss and restores the best
     weights when it ends. User callbacks come last, so they see the epoch as
     the defaults left it.
@@ -120,7 +220,7 @@ def make_callbacks(estimator):
             "early_stopping=True needs a validation split to watch; set "
             "validation_fraction (e.g. 0.1) or early_stopping=False."
         )
-    callbacks = []
+    callbacks = [("stop_on_non_finite_loss", StopOnNonFiniteLoss())]
     if estimator.gradient_clip is not None:
         callbacks.append(
             ("gradient_clip", GradientNormClipping(estimator.gradient_clip))
