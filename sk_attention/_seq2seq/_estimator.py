@@ -1,6 +1,8 @@
 """AttentionSeq2Seq: the scikit-learn estimator around the torch network."""
 
+import math
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -9,6 +11,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
+from skorch.callbacks import LRScheduler
 
 from .._attention import ATTENTION_SCORES
 from .._persistence import load_model_file, save_model_file
@@ -27,6 +30,7 @@ from ..metrics import sequence_accuracy
 from ._data import SequencePairDataset, collate_sources
 from ._model import Seq2SeqModule, SequenceLoss
 from ._search import beam_search, greedy_search, strip_after_end
+from ._transformer import TransformerSeq2SeqModule
 
 __all__ = ["AttentionSeq2Seq"]
 
@@ -38,36 +42,71 @@ class AttentionSeq2Seq(BaseEstimator):
 
     An encoder reads each source sequence; a decoder writes the output one
     token at a time, attending at every step over all encoder outputs with
-    a learned softmax (the attention weights), and feeding its attentional
-    vector back in at the next step. Training runs on skorch with teacher
+    a learned softmax (the attention weights). Two architectures: a
+    recurrent encoder-decoder that feeds its attentional vector back in at
+    the next step (the default), or a Transformer, built of multi-head
+    self-attention and cross-attention. Training runs on skorch with teacher
     forcing; prediction decodes with batched greedy or beam search.
+
+    Each parameter below says which architecture uses it; the other one
+    ignores it.
 
     Parameters
     ----------
+    architecture : {"rnn", "transformer"}, default="rnn"
+        ``"rnn"``: a recurrent encoder and an attentive recurrent decoder
+        (Bahdanau et al. 2015; Luong et al. 2015). ``"transformer"``: encoder
+        and decoder stacks of pre-norm multi-head attention and feed-forward
+        blocks (Vaswani et al. 2017); greedy and beam search reuse the
+        decoder's cached keys and values, so each step costs one position.
     attention : {"additive", "dot", "general", "scaled_dot", "gated"}, \
             default="additive"
-        The scoring rule. ``"additive"`` is Bahdanau's
+        RNN only. The scoring rule. ``"additive"`` is Bahdanau's
         ``v^T tanh(W x_i + U h + b)``; ``"dot"`` and ``"general"`` are
         Luong's ``x_i . h`` and ``x_i^T W h``; ``"scaled_dot"`` divides the
         dot product by ``sqrt(hidden_size)``; ``"gated"`` is the gated
         additive rule of Ilse et al. (2018).
     cell : {"lstm", "gru"}, default="lstm"
-        The recurrent cell of encoder and decoder.
+        RNN only. The recurrent cell of encoder and decoder.
     embedding_dim : int, default=64
-        Size of the token embeddings (source and target).
+        RNN only. Size of the token embeddings (source and target); the
+        Transformer's embeddings have ``hidden_size`` features.
     hidden_size : int, default=128
-        Size of the encoder outputs and of the decoder state. With
+        RNN: size of the encoder outputs and of the decoder state; with
         ``bidirectional=True`` each encoder direction has ``hidden_size // 2``
-        units (so it must be even).
+        units (so it must be even). Transformer: the model size (embeddings
+        and every layer's output), a multiple of ``num_heads``.
     attention_size : int, default=None
-        Hidden size of the scoring network of ``"additive"`` and ``"gated"``
-        attention; None uses ``hidden_size``.
+        RNN only. Hidden size of the scoring network of ``"additive"`` and
+        ``"gated"`` attention; None uses ``hidden_size``.
     num_layers : int, default=1
-        Recurrent layers in the encoder and in the decoder.
+        Layers of the encoder and of the decoder: recurrent layers, or
+        Transformer blocks.
     bidirectional : bool, default=True
-        Whether the encoder reads the source in both directions.
+        RNN only. Whether the encoder reads the source in both directions.
+    num_heads : int, default=4
+        Transformer only. Attention heads of every attention block.
+    feedforward_size : int, default=None
+        Transformer only. Hidden size of the feed-forward blocks; None uses
+        ``4 * hidden_size``.
+    positional_encoding : {"sinusoidal", "learned"}, default="sinusoidal"
+        Transformer only. Fixed sines and cosines of the position (any
+        length), or a learned vector per position, for up to twice the
+        longest source or ``max_output_length`` positions, whichever is more
+        (longer inputs are refused in ``predict``).
     dropout : float, default=0.1
-        Dropout on embeddings, between layers and before the output layer.
+        RNN: on embeddings, between layers and before the output layer.
+        Transformer: on embeddings, on the output of every block and inside
+        the feed-forward blocks.
+    attention_dropout : float, default=0.0
+        Transformer only (the recurrent model refuses values above 0).
+        Dropout on the attention weights during training: each step
+        randomly ignores some of the steps it attends to.
+    label_smoothing : float, default=0.0
+        Both architectures. The training targets put this much probability
+        mass uniformly over the vocabulary instead of all of it on the true
+        token (Szegedy et al. 2016), which discourages over-confident
+        outputs.
     source_tokenizer, target_tokenizer : "char", "word", callable or \
             (callable, callable), default="char"
         How strings are split into tokens: characters, whitespace-separated
@@ -95,7 +134,13 @@ class AttentionSeq2Seq(BaseEstimator):
     predict_batch_size : int, default=256
         Sequences decoded at once by ``predict`` and ``attention_weights``.
     lr : float, default=1e-3
-        Learning rate.
+        Learning rate (for the Transformer, its peak; see ``warmup_steps``).
+    warmup_steps : int, default=200
+        Transformer only. The learning rate rises linearly from 0 to ``lr``
+        over this many batches, then decays as the inverse square root of
+        the batch number (Vaswani et al. 2017, Eq. 3), through skorch's
+        ``LRScheduler``; 0 keeps ``lr`` constant. A warm-started ``fit``
+        starts the schedule again.
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, \
             default="adam"
     validation_fraction : float or None, default=0.1
@@ -157,6 +202,10 @@ class AttentionSeq2Seq(BaseEstimator):
     Bahdanau, Cho and Bengio (2015), "Neural machine translation by jointly
     learning to align and translate". Luong, Pham and Manning (2015),
     "Effective approaches to attention-based neural machine translation".
+    Vaswani et al. (2017), "Attention is all you need". Xiong et al. (2020),
+    "On layer normalization in the Transformer architecture" (pre-norm).
+    Szegedy et al. (2016), "Rethinking the Inception architecture for
+    computer vision" (label smoothing).
 
     Examples
     --------
@@ -175,6 +224,7 @@ class AttentionSeq2Seq(BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        "architecture": [StrOptions({"rnn", "transformer"})],
         "attention": [StrOptions(set(ATTENTION_SCORES))],
         "cell": [StrOptions({"lstm", "gru"})],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
@@ -182,7 +232,13 @@ class AttentionSeq2Seq(BaseEstimator):
         "attention_size": [Interval(Integral, 1, None, closed="left"), None],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
+        "num_heads": [Interval(Integral, 1, None, closed="left")],
+        "feedforward_size": [Interval(Integral, 1, None, closed="left"), None],
+        "positional_encoding": [StrOptions({"sinusoidal", "learned"})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "attention_dropout": [Interval(Real, 0, 1, closed="left")],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "warmup_steps": [Interval(Integral, 0, None, closed="left")],
         "source_tokenizer": _TOKENIZER_CONSTRAINT,
         "target_tokenizer": _TOKENIZER_CONSTRAINT,
         "min_frequency": [Interval(Integral, 1, None, closed="left")],
@@ -197,6 +253,7 @@ class AttentionSeq2Seq(BaseEstimator):
     def __init__(
         self,
         *,
+        architecture="rnn",
         attention="additive",
         cell="lstm",
         embedding_dim=64,
@@ -204,7 +261,12 @@ class AttentionSeq2Seq(BaseEstimator):
         attention_size=None,
         num_layers=1,
         bidirectional=True,
+        num_heads=4,
+        feedforward_size=None,
+        positional_encoding="sinusoidal",
         dropout=0.1,
+        attention_dropout=0.0,
+        label_smoothing=0.0,
         source_tokenizer="char",
         target_tokenizer="char",
         min_frequency=1,
@@ -216,6 +278,7 @@ class AttentionSeq2Seq(BaseEstimator):
         batch_size=64,
         predict_batch_size=256,
         lr=1e-3,
+        warmup_steps=200,
         optimizer="adam",
         validation_fraction=0.1,
         early_stopping=True,
@@ -227,6 +290,7 @@ class AttentionSeq2Seq(BaseEstimator):
         random_state=None,
         verbose=0,
     ):
+        self.architecture = architecture
         self.attention = attention
         self.cell = cell
         self.embedding_dim = embedding_dim
@@ -234,7 +298,12 @@ class AttentionSeq2Seq(BaseEstimator):
         self.attention_size = attention_size
         self.num_layers = num_layers
         self.bidirectional = bidirectional
+        self.num_heads = num_heads
+        self.feedforward_size = feedforward_size
+        self.positional_encoding = positional_encoding
         self.dropout = dropout
+        self.attention_dropout = attention_dropout
+        self.label_smoothing = label_smoothing
         self.source_tokenizer = source_tokenizer
         self.target_tokenizer = target_tokenizer
         self.min_frequency = min_frequency
@@ -246,6 +315,7 @@ class AttentionSeq2Seq(BaseEstimator):
         self.batch_size = batch_size
         self.predict_batch_size = predict_batch_size
         self.lr = lr
+        self.warmup_steps = warmup_steps
         self.optimizer = optimizer
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
@@ -275,11 +345,7 @@ class AttentionSeq2Seq(BaseEstimator):
         -------
         self : AttentionSeq2Seq
         """
-        if self.bidirectional and self.hidden_size % 2:
-            raise ValueError(
-                f"hidden_size must be even when bidirectional=True (each "
-                f"direction gets half), got {self.hidden_size}."
-            )
+        self._check_architecture_params()
         device = check_device(self.device)
         X_items, _ = check_text_sequences(X, "X")
         y_items, target_is_text = check_text_sequences(y, "y")
@@ -348,18 +414,24 @@ class AttentionSeq2Seq(BaseEstimator):
         y_items, _ = check_text_sequences(y, "y")
         return sequence_accuracy(y_items, self.predict(X))
 
-    def attention_weights(self, X, *, return_tokens=False):
+    def attention_weights(self, X, *, return_tokens=False, all_heads=False):
         """The attention of each predicted token over the source tokens.
 
         Each prediction is decoded as by :meth:`predict`, then the decoder is
         run once more over its own output to record, at every output step,
-        the softmax weights over the source steps.
+        the softmax weights over the source steps. For the Transformer these
+        are the cross-attention weights of the last decoder layer, averaged
+        over its heads.
 
         Parameters
         ----------
         X : sequence of str or of list of str
         return_tokens : bool, default=False
             Also return the source tokens and the predicted tokens.
+        all_heads : bool, default=False
+            Transformer only: return the cross-attention of every decoder
+            layer and head, arrays of shape ``(num_layers, num_heads,
+            n_output_tokens, n_source_tokens)``.
 
         Returns
         -------
@@ -368,6 +440,11 @@ class AttentionSeq2Seq(BaseEstimator):
             ``return_tokens=True``, a list of ``(weights, source_tokens,
             output_tokens)`` tuples.
         """
+        if all_heads and self.architecture != "transformer":
+            raise ValueError(
+                "all_heads=True needs architecture='transformer'; the recurrent "
+                "model has one attention per step."
+            )
         check_is_fitted(self)
         X_items, _ = check_text_sequences(X, "X")
         source_tokens = self._tokens(X_items, self.source_tokenizer_, "X")
@@ -380,10 +457,14 @@ class AttentionSeq2Seq(BaseEstimator):
                 inputs["source"].device
             )
             with torch.inference_mode():
-                _, batch_weights = self.net_.module_(**inputs, need_weights=True)
+                _, batch_weights = self.net_.module_(
+                    **inputs, need_weights="all" if all_heads else True
+                )  # (batch, [layers, heads,] tgt_len, src_len)
             for row, index in enumerate(batch):
                 n_out, n_src = len(predicted[index]), len(source_ids[index])
-                weights[index] = batch_weights[row, :n_out, :n_src].cpu().numpy()
+                weights[index] = (
+                    batch_weights[row, ..., :n_out, :n_src].cpu().numpy()
+                )
         if not return_tokens:
             return weights
         return [
@@ -429,6 +510,7 @@ class AttentionSeq2Seq(BaseEstimator):
             "target_vocab": self.target_vocab_.tokens,
             "target_is_text": self.target_is_text_,
             "max_output_length": self.max_output_length_,
+            "max_positions": self._max_positions,
         }
         save_model_file(
             path,
@@ -479,6 +561,7 @@ class AttentionSeq2Seq(BaseEstimator):
             Vocabulary(config["target_vocab"]),
             config["target_is_text"],
             config["max_output_length"],
+            config["max_positions"],
         )
         device = check_device(model.device)
         model.net_ = model._make_net(torch_seed(model.random_state), device)
@@ -514,18 +597,25 @@ class AttentionSeq2Seq(BaseEstimator):
             min_frequency=self.min_frequency, max_size=self.max_vocabulary_size
         )
         longest = max(len(tokens) for tokens in target_tokens)
+        bound = self.max_output_length or 2 * longest + 1
+        longest_source = max(len(tokens) for tokens in source_tokens)
         self._set_text_state(
             Vocabulary.build(source_tokens, **vocab_options),
             Vocabulary.build(target_tokens, **vocab_options),
             target_is_text,
-            self.max_output_length or 2 * longest + 1,
+            bound,
+            max(2 * longest_source, bound),
         )
 
-    def _set_text_state(self, source_vocab, target_vocab, target_is_text, bound):
+    def _set_text_state(
+        self, source_vocab, target_vocab, target_is_text, bound, max_positions
+    ):
         self.source_vocab_ = source_vocab
         self.target_vocab_ = target_vocab
         self.target_is_text_ = target_is_text
         self.max_output_length_ = bound
+        # The learned position table of the Transformer has this many rows.
+        self._max_positions = max_positions
         if not hasattr(self, "source_tokenizer_"):
             self.source_tokenizer_ = make_tokenizer(
                 self.source_tokenizer, "source_tokenizer"
@@ -562,24 +652,72 @@ class AttentionSeq2Seq(BaseEstimator):
                 )
         return [self.source_vocab_.encode(sequence) for sequence in tokens]
 
+    def _check_architecture_params(self):
+        """Checks that depend on the architecture (run in ``fit``)."""
+        if self.architecture == "transformer":
+            if self.hidden_size % self.num_heads:
+                raise ValueError(
+                    f"hidden_size must be a multiple of num_heads with "
+                    f"architecture='transformer' (each head gets an equal "
+                    f"share), got hidden_size={self.hidden_size} and "
+                    f"num_heads={self.num_heads}."
+                )
+            return
+        if self.bidirectional and self.hidden_size % 2:
+            raise ValueError(
+                f"hidden_size must be even when bidirectional=True (each "
+                f"direction gets half), got {self.hidden_size}."
+            )
+        if self.attention_dropout > 0:
+            raise ValueError(
+                f"attention_dropout={self.attention_dropout} is only supported "
+                "with architecture='transformer'; the recurrent model needs "
+                "attention_dropout=0."
+            )
+
     def _module_params(self):
-        return {
+        common = {
             "module__source_vocab_size": len(self.source_vocab_),
             "module__target_vocab_size": len(self.target_vocab_),
+            "module__num_layers": self.num_layers,
+            "module__dropout": self.dropout,
+        }
+        if self.architecture == "transformer":
+            return {
+                **common,
+                "module__model_size": self.hidden_size,
+                "module__num_heads": self.num_heads,
+                "module__feedforward_size": (
+                    self.feedforward_size or 4 * self.hidden_size
+                ),
+                "module__attention_dropout": self.attention_dropout,
+                "module__positional_encoding": self.positional_encoding,
+                "module__max_positions": self._max_positions,
+            }
+        return {
+            **common,
             "module__embedding_dim": self.embedding_dim,
             "module__hidden_size": self.hidden_size,
-            "module__num_layers": self.num_layers,
             "module__bidirectional": self.bidirectional,
-            "module__dropout": self.dropout,
             "module__cell": self.cell,
             "module__attention": self.attention,
             "module__attention_size": self.attention_size or self.hidden_size,
         }
 
     def _make_net(self, seed, device):
+        transformer = self.architecture == "transformer"
+        callbacks = make_callbacks(self)
+        if transformer and self.warmup_steps:
+            schedule = LRScheduler(
+                policy=torch.optim.lr_scheduler.LambdaLR,
+                lr_lambda=partial(_warmup_factor, warmup_steps=self.warmup_steps),
+                step_every="batch",
+            )
+            callbacks = [("warmup", schedule), *callbacks]
         return NeuralNet(
-            module=Seq2SeqModule,
+            module=TransformerSeq2SeqModule if transformer else Seq2SeqModule,
             criterion=SequenceLoss,
+            criterion__label_smoothing=self.label_smoothing,
             optimizer=make_optimizer(self.optimizer),
             lr=self.lr,
             max_epochs=self.max_epochs,
@@ -588,7 +726,7 @@ class AttentionSeq2Seq(BaseEstimator):
             iterator_train__shuffle=True,
             iterator_valid=bucket_loader,
             train_split=make_train_split(self.validation_fraction, seed),
-            callbacks=make_callbacks(self),
+            callbacks=callbacks,
             device=str(device),
             verbose=self.verbose,
             **self._module_params(),
@@ -622,6 +760,20 @@ class AttentionSeq2Seq(BaseEstimator):
         return decoded
 
 
+def _warmup_factor(step, warmup_steps):
+    """Linear warm-up, then inverse square-root decay; 1 at ``warmup_steps``.
+
+    ``step`` counts the batches done (0 at the first batch).
+
+    Examples
+    --------
+    >>> [round(_warmup_factor(s, warmup_steps=4), 2) for s in (0, 3, 15)]
+    [0.25, 1.0, 0.5]
+    """
+    step += 1
+    return min(step / warmup_steps, math.sqrt(warmup_steps / step))
+
+
 def _optimizer_name(optimizer):
     if getattr(torch.optim, optimizer.__name__, None) is optimizer:
         return f"torch.optim.{optimizer.__name__}"
@@ -633,6 +785,9 @@ def _optimizer_name(optimizer):
 
 def _optimizer_class(name):
     candidate = getattr(torch.optim, name.removeprefix("torch.optim."), None)
-    if not (isinstance(candidate, type) and issubclass(candidate, torch.optim.Optimizer)):
+    is_optimizer = isinstance(candidate, type) and issubclass(
+        candidate, torch.optim.Optimizer
+    )
+    if not is_optimizer:
         raise ValueError(f"Unknown optimizer {name!r} in the model file.")
     return candidate
