@@ -1,43 +1,74 @@
-"""Pictures of attention (matplotlib, the optional ``plot`` extra)."""
+"""Pictures of attention (matplotlib, the optional ``plot`` extra).
+
+:func:`plot_attention` draws what any fitted estimator of this package
+attends to for one input: the alignment matrix of a sequence-to-sequence
+prediction, or, for the attention pooling estimators, the weights over the
+steps of a sample (drawn by :func:`plot_pooling_attention`).
+"""
 
 import numpy as np
 
-__all__ = ["plot_attention"]
+__all__ = ["plot_attention", "plot_pooling_attention"]
 
 
-def _pyplot():
+def _pyplot(function):
     try:
         import matplotlib.pyplot as plt
     except ImportError:
         raise ImportError(
-            "plot_attention needs matplotlib: pip install 'sk-attention[plot]'."
+            f"{function} needs matplotlib, which is not installed: "
+            "pip install 'sk-attention[plot]'."
         ) from None
     return plt
+
+
+def _axes(ax, function):
+    """``ax``, or the Axes of a new figure when it is None."""
+    plt = _pyplot(function)
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
 
 
 def plot_attention(model, x, *, ax=None, cmap="viridis"):
     """Draw the attention a fitted model pays to the steps of one input.
 
-    For :class:`AttentionSeq2Seq` this is the alignment matrix of the
-    prediction for ``x``: one row per predicted token, one column per source
-    token. For the attention pooling estimators it is the weight of every
-    step of ``x``, one row per head.
+    For :class:`~sk_attention.AttentionSeq2Seq` this is the alignment matrix
+    of the prediction for ``x``: one row per predicted token (the end token
+    excluded), one column per source token, each row summing to 1. For the
+    attention pooling estimators it is the weight of every step of ``x``,
+    drawn as bars by :func:`plot_pooling_attention`.
 
     Parameters
     ----------
     model : AttentionSeq2Seq, AttentionPooling, AttentionPoolingClassifier \
-            or AttentionPoolingRegressor
+or AttentionPoolingRegressor
         A fitted model.
     x : str, list of str, or array-like of shape (n_steps, n_features)
-        One sample: a source sequence for sequence-to-sequence models, one
-        sequence of vectors for the pooling models.
-    ax : matplotlib Axes, default=None
+        One sample: a source sequence (a string or a token list) for
+        sequence-to-sequence models, one sequence of vectors for the pooling
+        models.
+    ax : matplotlib.axes.Axes, default=None
         Where to draw; a new figure if None.
     cmap : str, default="viridis"
+        Colour map of the alignment matrix (sequence-to-sequence only).
 
     Returns
     -------
-    matplotlib.axes.Axes
+    ax : matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    TypeError
+        If ``model`` is not an estimator of this package.
+
+    See Also
+    --------
+    plot_pooling_attention : The picture drawn for pooling models.
+    AttentionSeq2Seq.attention_weights : The numbers behind the picture.
 
     Examples
     --------
@@ -52,19 +83,114 @@ def plot_attention(model, x, *, ax=None, cmap="viridis"):
     >>> ax.get_xlabel()
     'source'
     """
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots()
     if hasattr(model, "target_vocab_"):
+        ax = _axes(ax, "plot_attention")
         _draw_alignment(model, x, ax, cmap)
-    elif hasattr(model, "attention_weights"):
-        _draw_step_weights(model, x, ax, cmap)
-    else:
+        return ax
+    if _is_pooling(model):
+        return plot_pooling_attention(model, x, ax=ax)
+    raise TypeError(
+        f"model must be a fitted sk_attention estimator, got {type(model).__name__}."
+    )
+
+
+def plot_pooling_attention(model, x, *, ax=None, step_labels=None):
+    """Draw the attention weights over the steps of one sample as bars.
+
+    One bar per step and per head (heads side by side, in the legend when
+    there are several). A dashed line marks the uniform weight
+    ``1 / n_steps`` that plain mean pooling would give every step: bars
+    above it are the steps the model attends to.
+
+    Parameters
+    ----------
+    model : AttentionPooling, AttentionPoolingClassifier or \
+AttentionPoolingRegressor
+        A fitted pooling model.
+    x : array-like of shape (n_steps, n_features) or (n_steps,)
+        One sample; a 1-D array is one univariate sequence.
+    ax : matplotlib.axes.Axes, default=None
+        Where to draw; a new figure if None.
+    step_labels : sequence of str, default=None
+        A label per step for the x axis; None numbers the steps from 0.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    TypeError
+        If ``model`` is not a pooling estimator of this package.
+    ValueError
+        If ``x`` is not one sample, or ``step_labels`` has the wrong length.
+
+    See Also
+    --------
+    plot_attention : The same picture, and the alignment matrix of
+        sequence-to-sequence models.
+    AttentionPooling.attention_weights : The numbers behind the picture.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from sk_attention import AttentionPooling
+    >>> from sk_attention.plotting import plot_pooling_attention
+    >>> X = np.random.RandomState(0).normal(size=(20, 5, 3))
+    >>> pool = AttentionPooling().fit(X)
+    >>> ax = plot_pooling_attention(pool, X[0], step_labels=list("abcde"))
+    >>> len(ax.patches)
+    5
+    """
+    if not _is_pooling(model):
         raise TypeError(
-            f"model must be a fitted sk_attention estimator, got "
+            f"model must be a fitted attention pooling estimator, got "
             f"{type(model).__name__}."
         )
+    sample = np.asarray(x)
+    if sample.ndim == 1:
+        sample = sample[:, None]  # one univariate sequence
+    if sample.ndim != 2:
+        raise ValueError(
+            f"x must be one sample, of shape (n_steps, n_features) or (n_steps,); "
+            f"got an array of shape {np.shape(x)}."
+        )
+    weights = model.attention_weights([sample])[0]  # (n_heads, n_steps)
+    n_heads, n_steps = weights.shape
+    if step_labels is not None and len(step_labels) != n_steps:
+        raise ValueError(
+            f"step_labels must hold one label per step ({n_steps}), got "
+            f"{len(step_labels)}."
+        )
+    ax = _axes(ax, "plot_pooling_attention")
+    steps = np.arange(n_steps)
+    width = 0.8 / n_heads
+    for head, row in enumerate(weights):
+        offset = (head - (n_heads - 1) / 2) * width
+        ax.bar(steps + offset, row, width=width, label=f"head {head}")
+    ax.axhline(
+        1.0 / n_steps,
+        color="0.3",
+        linestyle="--",
+        linewidth=1,
+        label="uniform (mean pooling)",
+    )
+    if step_labels is not None:
+        ax.set_xticks(steps, labels=[str(label) for label in step_labels])
+    ax.set_xlabel("step")
+    ax.set_ylabel("attention weight")
+    if n_heads > 1:
+        ax.legend()
     return ax
+
+
+def _is_pooling(model):
+    return hasattr(model, "module_") and hasattr(model, "attention_weights")
 
 
 def _draw_alignment(model, x, ax, cmap):
@@ -74,15 +200,6 @@ def _draw_alignment(model, x, ax, cmap):
     ax.set_yticks(np.arange(len(output)), labels=[_label(t) for t in output])
     ax.set_xlabel("source")
     ax.set_ylabel("prediction")
-    ax.figure.colorbar(image, ax=ax, label="attention weight")
-
-
-def _draw_step_weights(model, x, ax, cmap):
-    weights = np.atleast_2d(model.attention_weights([x])[0])  # (heads, steps)
-    image = ax.imshow(weights, cmap=cmap, vmin=0.0, aspect="auto")
-    ax.set_yticks(np.arange(len(weights)), labels=[f"head {h}" for h in
-                                                   range(len(weights))])
-    ax.set_xlabel("step")
     ax.figure.colorbar(image, ax=ax, label="attention weight")
 
 
