@@ -4,7 +4,7 @@ A saved model is one safetensors file. Its tensors are the network's
 ``state_dict``; its metadata holds a JSON document with the estimator's
 class, its hyper-parameters and fitted state (vocabularies, classes, sizes),
 the format version, the library version and a SHA-256 digest of the
-tensors. Loading parses JSON and raw tensor bytes only, so a file from an
+config and the tensors. Loading parses JSON and raw tensor bytes only, so a file from an
 untrusted source cannot run code, and tensors always load onto the CPU first
 (a model trained on a GPU loads on a machine without one). The digest turns
 a corrupted file into an error rather than a model that predicts garbage; it
@@ -20,7 +20,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import safe_open, save_file
 
-__all__ = ["FORMAT_VERSION", "load_model_file", "save_model_file", "tensor_digest"]
+__all__ = ["FORMAT_VERSION", "load_model_file", "model_digest", "save_model_file"]
 
 #: ``"major.minor"``. The minor part grows when fields are added that older
 #: readers may ignore; the major part when older readers cannot read a file.
@@ -28,11 +28,13 @@ FORMAT_VERSION = "1.0"
 _METADATA_KEY = "sk_attention"
 
 
-def tensor_digest(state_dict):
-    """SHA-256 of a state dict: names, dtypes, shapes and raw bytes, in order.
+def model_digest(config, state_dict):
+    """SHA-256 of a config and a state dict (names, dtypes, shapes, bytes).
 
     Parameters
     ----------
+    config : dict
+        JSON-serialisable.
     state_dict : dict of str to torch.Tensor
         CPU tensors.
 
@@ -43,13 +45,15 @@ def tensor_digest(state_dict):
 
     Examples
     --------
-    >>> zeros = tensor_digest({"w": torch.zeros(2)})
-    >>> zeros == tensor_digest({"w": torch.zeros(2)})
+    >>> zeros = model_digest({"a": 1}, {"w": torch.zeros(2)})
+    >>> zeros == model_digest({"a": 1}, {"w": torch.zeros(2)})
     True
-    >>> zeros == tensor_digest({"w": torch.ones(2)})
+    >>> zeros == model_digest({"a": 1}, {"w": torch.ones(2)})
+    False
+    >>> zeros == model_digest({"a": 2}, {"w": torch.zeros(2)})
     False
     """
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
     for name in sorted(state_dict):
         tensor = state_dict[name].contiguous()
         digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
@@ -76,6 +80,14 @@ def save_model_file(path, *, estimator, config, state_dict):
     """
     from . import __version__
 
+    try:
+        json.dumps(config)
+    except TypeError as error:
+        raise ValueError(
+            f"This {estimator} cannot be saved: a setting is not JSON-serialisable "
+            f"({error}). Custom callables (tokenizers, optimizers, callbacks) "
+            "cannot be stored safely; pickle the model instead, for trusted use."
+        ) from None
     # safetensors wants contiguous CPU tensors that share no memory.
     tensors = {
         name: tensor.detach().to("cpu").contiguous().clone()
@@ -85,17 +97,10 @@ def save_model_file(path, *, estimator, config, state_dict):
         "format_version": FORMAT_VERSION,
         "library_version": __version__,
         "estimator": estimator,
-        "tensor_sha256": tensor_digest(tensors),
+        "sha256": model_digest(config, tensors),
         "config": config,
     }
-    try:
-        text = json.dumps(document)
-    except TypeError as error:
-        raise ValueError(
-            f"This {estimator} cannot be saved: a setting is not JSON-serialisable "
-            f"({error}). Custom callables (tokenizers, optimizers, callbacks) "
-            "cannot be stored safely; pickle the model instead, for trusted use."
-        ) from None
+    text = json.dumps(document)
     path = os.fspath(path)
     partial = f"{path}.{os.getpid()}.partial"
     try:
@@ -150,7 +155,7 @@ def load_model_file(path, *, estimator):
         document = json.loads(metadata[_METADATA_KEY])
         version = document["format_version"]
         saved_estimator = document["estimator"]
-        digest = document["tensor_sha256"]
+        digest = document["sha256"]
         config = document["config"]
     except (ValueError, KeyError, TypeError) as error:
         raise ValueError(
@@ -170,9 +175,9 @@ def load_model_file(path, *, estimator):
         )
     if not isinstance(config, dict):
         raise ValueError(f"{path!r} has unreadable model metadata: no config.")
-    if tensor_digest(state_dict) != digest:
+    if model_digest(config, state_dict) != digest:
         raise ValueError(
-            f"{path!r} is corrupted: its tensors do not match the checksum "
+            f"{path!r} is corrupted: its contents do not match the checksum "
             "stored with them."
         )
     return config, state_dict

@@ -1,6 +1,30 @@
+from datetime import timedelta
+
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
+
+# Property tests: "ci" keeps the suite fast and is the default;
+# ``pytest --hypothesis-profile=long`` runs a few thousand inputs per test.
+# Fitted models are reused across examples (module-scoped fixtures), which
+# is safe because no test mutates them.
+_REUSED_FIXTURES = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    deadline=timedelta(seconds=20),
+    suppress_health_check=_REUSED_FIXTURES,
+    print_blob=True,
+)
+settings.register_profile(
+    "long",
+    max_examples=2500,
+    deadline=timedelta(seconds=20),
+    suppress_health_check=_REUSED_FIXTURES,
+    print_blob=True,
+)
+settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)
