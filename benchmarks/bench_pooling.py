@@ -65,7 +65,7 @@ def fitted_pool(X, y, **params):
     return AttentionPooling(max_epochs=1, random_state=0, **params).fit(X, y)
 
 
-def transform_vs_einsum(shape, repeats, hidden_layer_sizes=(64,), dtype="float32"):
+def transform_vs_einsum(shape, repeats, hidden_layer_sizes=(64, 64), dtype="float32"):
     """Best seconds of: transform, whole-array einsum, chunked einsum."""
     rng = np.random.RandomState(0)
     X = rng.normal(size=shape).astype(dtype)
@@ -138,7 +138,8 @@ def main():
         f"   {'hidden_layer_sizes':>18} {'input':>7} {'ours':>7} {'einsum':>7} "
         f"{'ratio':>6} {'chunked':>7} {'ratio':>6}"
     )
-    for hidden, dtype in [((64,), "float32"), ((), "float32"), ((64,), "float64")]:
+    default = AttentionPooling().hidden_layer_sizes
+    for hidden, dtype in [(default, "float32"), ((), "float32"), (default, "float64")]:
         ours, whole, chunked = transform_vs_einsum(
             (n_big, 50, 64), args.repeats, hidden, dtype
         )

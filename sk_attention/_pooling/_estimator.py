@@ -190,7 +190,7 @@ class _PoolingDataset(torch.utils.data.Dataset):
 
 
 _PARAMETERS_DOC = """
-    hidden_layer_sizes : int or tuple of int, default=(64,)
+    hidden_layer_sizes : int or tuple of int, default=(64, 64)
         Widths of the MLP (linear + ReLU) applied to every step before
         pooling. ``()`` pools the (standardized) input features themselves.
     attention : {"additive", "gated", "dot"}, default="gated"
@@ -279,7 +279,7 @@ class _BaseAttentionPooling(BaseEstimator):
     def __init__(
         self,
         *,
-        hidden_layer_sizes=(64,),
+        hidden_layer_sizes=(64, 64),
         attention="gated",
         n_heads=1,
         attention_size=64,
@@ -856,7 +856,7 @@ class AttentionPoolingClassifier(ClassifierMixin, _BaseAttentionPooling):
     >>> clf.predict_proba(X[:3]).shape
     (3, 2)
     >>> [w.shape for w in clf.attention_weights(X[:2])]
-    [(1, 7), (1, 3)]
+    [(1, 7), (1, 8)]
     """
 
     def __sklearn_tags__(self):

@@ -64,7 +64,7 @@ class AttentionPoolingNet(nn.Module):
         Features per step of the input.
     n_outputs : int
         Width of the prediction (classes, or regression targets).
-    hidden_layer_sizes : tuple of int, default=(64,)
+    hidden_layer_sizes : tuple of int, default=(64, 64)
         Widths of the per-step MLP (linear + ReLU each); empty pools the
         standardized input features themselves.
     attention : {"additive", "gated", "dot"}, default="gated"
@@ -80,7 +80,7 @@ class AttentionPoolingNet(nn.Module):
         self,
         n_features,
         n_outputs,
-        hidden_layer_sizes=(64,),
+        hidden_layer_sizes=(64, 64),
         attention="gated",
         n_heads=1,
         attention_size=64,
