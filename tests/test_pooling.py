@@ -64,9 +64,12 @@ def digit_bags():
         X, y, keys = [], [], []
         for positive in rng.rand(n_bags) < 0.5:
             size = max(2, int(round(rng.normal(10, 2))))
-            picks = rng.choice(others, size=size)
-            if positive:
-                picks[rng.randint(size)] = rng.choice(nines)
+            if positive:  # any digits, at least one of them a 9
+                picks = rng.randint(len(labels), size=size)
+                if not (labels[picks] == 9).any():
+                    picks[rng.randint(size)] = rng.choice(nines)
+            else:
+                picks = rng.choice(others, size=size)
             X.append(images[picks])
             y.append(int(positive))
             keys.append(labels[picks] == 9)
@@ -128,9 +131,12 @@ def test_pandas_2d_input_and_set_output():
 # -- attention and padding ---------------------------------------------------
 
 
-def test_padding_gets_exactly_zero_weight_whatever_it_holds():
+@pytest.mark.parametrize("attention", ["additive", "gated", "dot"])
+def test_padding_gets_exactly_zero_weight_whatever_it_holds(attention):
     torch.manual_seed(0)
-    net = AttentionPoolingNet(n_features=3, n_outputs=2, n_heads=2).eval()
+    net = AttentionPoolingNet(
+        n_features=3, n_outputs=2, attention=attention, n_heads=2
+    ).eval()
     X = torch.randn(4, 6, 3)
     lengths = torch.tensor([6, 4, 2, 1])
     garbage = X.clone()
@@ -143,12 +149,19 @@ def test_padding_gets_exactly_zero_weight_whatever_it_holds():
         assert (weights[row, :, :length] > 0).all()
     torch.testing.assert_close(weights.sum(-1), torch.ones(4, 2))
     torch.testing.assert_close(pooled, pooled_garbage)
+    # Without weights "dot" takes the fused kernel; it must agree.
+    fused, _ = net.pool(garbage, lengths, need_weights=False)
+    torch.testing.assert_close(fused, pooled)
 
 
-@pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_ragged_batch_equals_one_sequence_at_a_time(Estimator):
+@pytest.mark.parametrize(
+    "Estimator, attention",
+    [(Estimator, "gated") for Estimator in ESTIMATORS]
+    + [(AttentionPooling, "dot"), (AttentionPoolingClassifier, "additive")],
+)
+def test_ragged_batch_equals_one_sequence_at_a_time(Estimator, attention):
     X, y = max_task(40)
-    model = Estimator(n_heads=2, **TINY).fit(X, y)
+    model = Estimator(attention=attention, n_heads=2, **TINY).fit(X, y)
     method = {
         AttentionPooling: "transform",
         AttentionPoolingClassifier: "predict_proba",
@@ -348,6 +361,8 @@ def test_warm_start_continues_training():
     net = clf.net_
     clf.fit(X, y)
     assert clf.net_ is net and len(clf.history_) == 2 * TINY["max_epochs"]
+    clf.set_params(n_heads=2).fit(X, y)  # another shape: trained afresh
+    assert clf.net_ is not net and len(clf.history_) == TINY["max_epochs"]
     cold = AttentionPoolingClassifier(**TINY).fit(X, y)
     first = cold.net_
     assert cold.fit(X, y).net_ is not first and len(cold.history_) == 3

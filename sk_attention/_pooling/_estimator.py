@@ -5,12 +5,15 @@ wiring, batched inference, ``attention_weights`` and the safe model file.
 They differ only in how they read ``y`` and what they return.
 """
 
+import os
 import warnings
 from numbers import Integral, Real
+from typing import TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 import torch
+from numpy.typing import ArrayLike
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -50,6 +53,8 @@ __all__ = [
 # chunks (benchmarks/bench_pooling.py); a GPU wants larger ones.
 _CHUNK_ELEMENTS = 2**19
 _GPU_CHUNK_ELEMENTS = 2**24
+
+_Estimator = TypeVar("_Estimator", bound="_BaseAttentionPooling")
 
 _CLASSIFICATION = ("binary", "multiclass")
 _REGRESSION = ("continuous", "continuous-multioutput")
@@ -118,7 +123,7 @@ class _Sequences:
 
 
 def _check_sequences(X, n_features=None):
-    """Validate ``X`` into :class:`_Sequences` (float32, never a view to write).
+    """Validate ``X`` into float32 :class:`_Sequences`; ``X`` is never written.
 
     Dense numeric arrays take a vectorised path; anything else, and any
     invalid array, goes through :func:`check_ragged_array`, which names the
@@ -129,9 +134,10 @@ def _check_sequences(X, n_features=None):
             "X is a sparse matrix; sparse input is not supported. Pass a dense "
             "3-D array, a list of 2-D arrays or a dense 2-D array."
         )
-    if not isinstance(X, (list, tuple, np.ndarray)) and not hasattr(X, "to_numpy"):
-        if hasattr(X, "__array__"):
-            X = np.asarray(X)
+    if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):
+        X = X.to_numpy()  # DataFrames: one univariate sequence per row
+    elif not isinstance(X, (list, tuple, np.ndarray)) and hasattr(X, "__array__"):
+        X = np.asarray(X)
     if isinstance(X, np.ndarray) and X.ndim < 2:
         raise ValueError(
             "X must be 3-D (n_samples, n_steps, n_features), a list of 2-D arrays "
@@ -323,7 +329,8 @@ class _BaseAttentionPooling(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = True  # read as univariate sequences
         tags.input_tags.three_d_array = True
-        tags.non_deterministic = torch.device(self.device).type != "cpu"
+        # GPU kernels may reorder floating-point sums between runs.
+        tags.non_deterministic = not str(self.device).startswith("cpu")
         return tags
 
     # -- fitting -----------------------------------------------------------
@@ -353,13 +360,14 @@ class _BaseAttentionPooling(BaseEstimator):
             seed = torch_seed(self.random_state)
             dataset = _PoolingDataset(sequences, y_train)
             with seeded(seed, device):
-                if self._continues(task, sequences.n_features, n_outputs):
+                module_params = self._module_params(
+                    sequences.n_features, n_outputs, hidden
+                )
+                if self._continues(task, module_params):
                     net = self.net_
                     net.set_params(max_epochs=self.max_epochs, lr=self.lr)
                 else:
-                    net = self._make_net(
-                        task, sequences.n_features, n_outputs, hidden, seed
-                    )
+                    net = self._make_net(task, module_params, seed)
                     net.initialize()
                     net.module_.standardize.set_statistics(mean, scale)
                 # skorch's split stratifies on y; the dataset carries y itself.
@@ -382,14 +390,16 @@ class _BaseAttentionPooling(BaseEstimator):
             )
         return tuple(int(s) for s in sizes)
 
-    def _continues(self, task, n_features, n_outputs):
-        """Whether ``warm_start`` can continue training the fitted network."""
+    def _continues(self, task, module_params):
+        """Whether ``warm_start`` can continue training the fitted network.
+
+        Only if the task and the network's shape are unchanged.
+        """
         return (
             self.warm_start
             and getattr(self, "net_", None) is not None
             and self._task == task
-            and self.n_features_in_ == n_features
-            and self._n_outputs == n_outputs
+            and self.net_.get_params_for("module") == module_params
         )
 
     def _module_params(self, n_features, n_outputs, hidden):
@@ -403,8 +413,7 @@ class _BaseAttentionPooling(BaseEstimator):
             "dropout": self.dropout,
         }
 
-    def _make_net(self, task, n_features, n_outputs, hidden, seed):
-        module_params = self._module_params(n_features, n_outputs, hidden)
+    def _make_net(self, task, module_params, seed):
         classification = task == "classification"
         return NeuralNet(
             module=AttentionPoolingNet,
@@ -460,7 +469,7 @@ class _BaseAttentionPooling(BaseEstimator):
             out[index] = scores
         return out
 
-    def attention_weights(self, X) -> list:
+    def attention_weights(self, X: ArrayLike) -> list[np.ndarray]:
         """The attention weights each sample's steps receive.
 
         Parameters
@@ -484,7 +493,7 @@ class _BaseAttentionPooling(BaseEstimator):
 
     # -- persistence -------------------------------------------------------
 
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike) -> None:
         """Write the fitted model to ``path`` in a format that never unpickles.
 
         One safetensors file: the network's tensors plus a JSON document with
@@ -533,7 +542,7 @@ class _BaseAttentionPooling(BaseEstimator):
         )
 
     @classmethod
-    def load(cls, path):
+    def load(cls: type[_Estimator], path: str | os.PathLike) -> _Estimator:
         """Load a model written by :meth:`save`, onto the CPU if CUDA is absent.
 
         Parameters
@@ -568,8 +577,10 @@ class _BaseAttentionPooling(BaseEstimator):
             estimator.net_ = None
             estimator.history_ = None
         else:
-            hidden = estimator._hidden_layer_sizes()
-            net = estimator._make_net(task, n_features, n_outputs, hidden, seed=0)
+            module_params = estimator._module_params(
+                n_features, n_outputs, estimator._hidden_layer_sizes()
+            )
+            net = estimator._make_net(task, module_params, seed=0)
             with seeded(0, device):  # leave the caller's torch RNG untouched
                 net.initialize()
             net.history = History(config["history"] or [])
@@ -695,8 +706,8 @@ class AttentionPooling(
     target_type_ : str or None
         What ``type_of_target`` found in ``y``; None when fitted without y.
     module_ : torch.nn.Module
-        The pooling network (:class:`~sk_attention._pooling._model.AttentionPoolingNet`
-        or, without y, the parameter-free pooling).
+        The pooling network: a step embedding, learned attention and a
+        prediction head, or without y the parameter-free pooling.
     net_ : skorch.NeuralNet or None
         The trained skorch net; None when fitted without y.
     history_ : skorch.History or None
@@ -756,7 +767,7 @@ class AttentionPooling(
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> "AttentionPooling":
         """Learn the attention from ``y``, or the parameter-free pooling.
 
         Parameters
@@ -773,7 +784,7 @@ default=None
         """
         return self._fit(X, y)
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Pool each sequence into one vector.
 
         Parameters
@@ -827,7 +838,7 @@ class AttentionPoolingClassifier(ClassifierMixin, _BaseAttentionPooling):
     n_features_in_ : int
         Features per step seen in ``fit``.
     module_ : torch.nn.Module
-        The trained :class:`~sk_attention._pooling._model.AttentionPoolingNet`.
+        The trained network: step embedding, attention, prediction head.
     net_ : skorch.NeuralNet
         The skorch net that trained it.
     history_ : skorch.History
@@ -880,7 +891,7 @@ class AttentionPoolingClassifier(ClassifierMixin, _BaseAttentionPooling):
         return "classification", codes, len(self.classes_)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> "AttentionPoolingClassifier":
         """Train the network on labelled sequences.
 
         Parameters
@@ -896,7 +907,7 @@ class AttentionPoolingClassifier(ClassifierMixin, _BaseAttentionPooling):
         """
         return self._fit(X, y)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities.
 
         Parameters
@@ -914,7 +925,7 @@ class AttentionPoolingClassifier(ClassifierMixin, _BaseAttentionPooling):
         proba = np.exp(scores)
         return proba / proba.sum(axis=1, keepdims=True)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted class labels.
 
         Parameters
@@ -954,7 +965,7 @@ class AttentionPoolingRegressor(
     n_features_in_ : int
         Features per step seen in ``fit``.
     module_ : torch.nn.Module
-        The trained :class:`~sk_attention._pooling._model.AttentionPoolingNet`.
+        The trained network: step embedding, attention, prediction head.
     net_ : skorch.NeuralNet
         The skorch net that trained it.
     history_ : skorch.History
@@ -994,7 +1005,7 @@ class AttentionPoolingRegressor(
         return self._check_regression_target(y)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> "AttentionPoolingRegressor":
         """Train the network on sequences with numeric targets.
 
         Parameters
@@ -1009,7 +1020,7 @@ class AttentionPoolingRegressor(
         """
         return self._fit(X, y)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted targets.
 
         Parameters
