@@ -351,18 +351,14 @@ class _BaseAttentionPooling(BaseEstimator):
         mean, scale = _scaling_statistics(sequences.flat, self.scaling)
 
         if task is None:
-            module = MeanQueryPooling(sequences.n_features)
+            net = None
+            module = MeanQueryPooling(sequences.n_features).to(device)
             module.standardize.set_statistics(mean, scale)
-            self.module_ = module.to(device)
-            self.net_ = None
-            self.history_ = None
         else:
             seed = torch_seed(self.random_state)
             dataset = _PoolingDataset(sequences, y_train)
+            module_params = self._module_params(sequences.n_features, n_outputs, hidden)
             with seeded(seed, device):
-                module_params = self._module_params(
-                    sequences.n_features, n_outputs, hidden
-                )
                 if self._continues(task, module_params):
                     net = self.net_
                     net.set_params(max_epochs=self.max_epochs, lr=self.lr)
@@ -372,12 +368,13 @@ class _BaseAttentionPooling(BaseEstimator):
                     net.module_.standardize.set_statistics(mean, scale)
                 # skorch's split stratifies on y; the dataset carries y itself.
                 net.partial_fit(dataset, y_train if task == "classification" else None)
-            self.net_ = net
-            self.module_ = net.module_
-            self.history_ = net.history
+            module = net.module_
         self.n_features_in_ = sequences.n_features
         self._task = task
         self._n_outputs = n_outputs
+        self.net_ = net
+        self.history_ = None if net is None else net.history
+        self.module_ = module
         return self
 
     def _hidden_layer_sizes(self):
@@ -436,15 +433,20 @@ class _BaseAttentionPooling(BaseEstimator):
 
     # -- inference ---------------------------------------------------------
 
+    def __sklearn_is_fitted__(self):
+        # Fitted state is set in steps; the network is the last of it.
+        return hasattr(self, "module_")
+
     def _check_fitted_sequences(self, X):
         check_is_fitted(self)
         return _check_sequences(X, n_features=self.n_features_in_)
 
-    def _stream(self, sequences, need_weights):
-        """Yield ``(index, lengths, pooled, weights, scores)`` per chunk.
+    def _stream(self, sequences, output):
+        """Yield ``(index, lengths, values)`` per chunk of ``sequences``.
 
-        Runs under :func:`torch.inference_mode` on bounded chunks; ``scores``
-        (the prediction head's output) is None without a trained head.
+        ``output`` is "pooled" (``(b, n_pooled)``), "weights" (``(b, n_heads,
+        n_steps)``) or "scores", the prediction head's ``(b, n_outputs)``.
+        Runs under :func:`torch.inference_mode` on bounded chunks.
         """
         module = self.module_.eval()
         device = next(iter(module.buffers())).device
@@ -453,19 +455,17 @@ class _BaseAttentionPooling(BaseEstimator):
             for index, batch, lengths in sequences.chunks(module.step_width, elements):
                 batch = torch.from_numpy(batch).to(device)  # (b, n_steps, F)
                 lengths_t = torch.from_numpy(lengths).to(device)  # (b,)
-                pooled, weights = module.pool(batch, lengths_t, need_weights)
-                scores = None
-                if self._task is not None:
-                    scores = module.head(pooled).cpu().numpy()  # (b, n_outputs)
-                if weights is not None:
-                    weights = weights.cpu().numpy()  # (b, n_heads, n_steps)
-                yield index, lengths, pooled.cpu().numpy(), weights, scores
+                pooled, weights = module.pool(batch, lengths_t, output == "weights")
+                values = {"pooled": pooled, "weights": weights}.get(output)
+                if output == "scores":
+                    values = module.head(pooled)  # (b, n_outputs)
+                yield index, lengths, values.cpu().numpy()
 
     def _predict_scores(self, X):
         """The head's raw outputs, ``(n_samples, n_outputs)`` float64."""
         sequences = self._check_fitted_sequences(X)
         out = np.empty((len(sequences), self._n_outputs), dtype=np.float64)
-        for index, _, _, _, scores in self._stream(sequences, need_weights=False):
+        for index, _, scores in self._stream(sequences, "scores"):
             out[index] = scores
         return out
 
@@ -485,7 +485,7 @@ class _BaseAttentionPooling(BaseEstimator):
         """
         sequences = self._check_fitted_sequences(X)
         result = [None] * len(sequences)
-        for index, lengths, _, weights, _ in self._stream(sequences, True):
+        for index, lengths, weights in self._stream(sequences, "weights"):
             rows = range(len(result))[index] if isinstance(index, slice) else index
             for row, (sample, length) in enumerate(zip(rows, lengths)):
                 result[sample] = weights[row, :, :length].copy()
@@ -800,7 +800,7 @@ default=None
         """
         sequences = self._check_fitted_sequences(X)
         out = np.empty((len(sequences), self._n_features_out), dtype=np.float32)
-        for index, _, pooled, _, _ in self._stream(sequences, need_weights=False):
+        for index, _, pooled in self._stream(sequences, "pooled"):
             out[index] = pooled
         return out
 
