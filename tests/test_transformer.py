@@ -77,9 +77,7 @@ def test_padding_never_changes_a_prediction(transformer_model, reversal_data):
     # Twice the longest training source: the most the learned positions allow.
     long_ones = ["abcdefghabcdef", "hgfedcbahgfe"]
     alone = [transformer_model.predict([x])[0] for x in X_test[:20]]
-    padded = transformer_model.set_params(predict_batch_size=64).predict(
-        long_ones + list(X_test[:20])
-    )[2:]
+    padded = transformer_model.predict(long_ones + list(X_test[:20]))[2:]
     assert list(padded) == alone
     # The teacher-forced scores of a short sample do not move either.
     module = transformer_model.net_.module_.eval()

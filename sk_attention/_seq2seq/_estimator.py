@@ -48,8 +48,9 @@ class AttentionSeq2Seq(BaseEstimator):
     self-attention and cross-attention. Training runs on skorch with teacher
     forcing; prediction decodes with batched greedy or beam search.
 
-    Each parameter below says which architecture uses it; the other one
-    ignores it.
+    Parameters marked "RNN only" or "Transformer only" are ignored by the
+    other architecture (except ``attention_dropout``, which the recurrent
+    model refuses rather than ignores); the others apply to both.
 
     Parameters
     ----------
@@ -221,6 +222,15 @@ class AttentionSeq2Seq(BaseEstimator):
     1.0
     >>> model.attention_weights(["abc"])[0].shape
     (3, 3)
+
+    The same task with a small Transformer:
+
+    >>> transformer = AttentionSeq2Seq(
+    ...     architecture="transformer", hidden_size=32, num_heads=2,
+    ...     max_epochs=30, lr=0.01, warmup_steps=20, validation_fraction=None,
+    ...     early_stopping=False, random_state=0).fit(X, y)
+    >>> transformer.predict(["abc", "cab"])
+    array(['cba', 'bac'], dtype=object)
     """
 
     _parameter_constraints: dict = {
