@@ -1,0 +1,107 @@
+"""Every example runs as a script, and what the docs promise about it holds.
+
+The examples are run as the docs tell users to run them (``python
+examples/<name>.py``), each in a fresh process and an empty working folder,
+with matplotlib's non-interactive backend. The documented progress options
+are checked here too.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from skorch.callbacks import ProgressBar
+
+from sk_attention import AttentionPoolingClassifier, AttentionSeq2Seq
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+
+# Figures each example prints, with the least it must reach: a regression in
+# the library shows up here rather than only in the rendered gallery.
+EXPECTED = {
+    "quickstart.py": [(r"held-out exact match: ([\d.]+)", 0.95)],
+    "plot_transliteration.py": [(r"exact match:\s+([\d.]+)", 0.5)],
+    "plot_save_load.py": [
+        (r"same greedy predictions on all 1000 strings: (True)", None),
+        (r"\['no' 'yes'\] (True)", None),
+    ],
+}
+
+
+def test_examples_are_found():
+    names = {path.name for path in EXAMPLES}
+    assert {"quickstart.py", "plot_transliteration.py"} <= names
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[path.name for path in EXAMPLES])
+def test_example_runs_as_a_script(path, tmp_path):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    result = subprocess.run(
+        [sys.executable, str(path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip(), "examples print what they found"
+    for pattern, least in EXPECTED.get(path.name, []):
+        found = re.search(pattern, result.stdout)
+        assert found, f"{pattern!r} not in the output:\n{result.stdout[-2000:]}"
+        if least is not None:
+            assert float(found.group(1)) >= least, found.group(0)
+    if path.name == "quickstart.py":
+        assert (tmp_path / "quickstart_attention.png").stat().st_size > 10_000
+
+
+def _assert_counted_batches(bar, n_batches):
+    # The bar of the last epoch counted every batch (tqdm only redraws every
+    # 0.1 s, so what reaches stderr depends on speed; the count does not).
+    assert bar.pbar_.total == n_batches
+    assert bar.pbar_.n == n_batches
+
+
+def test_progress_bar_over_batches_of_seq2seq(capsys):
+    X = ["abc", "bca", "cab", "acb"] * 10  # 40 pairs: 3 batches of 16
+    bar = ProgressBar()
+    AttentionSeq2Seq(
+        hidden_size=8,
+        embedding_dim=4,
+        max_epochs=2,
+        batch_size=16,
+        validation_fraction=None,
+        early_stopping=False,
+        random_state=0,
+        callbacks=[bar],
+    ).fit(X, X)
+    _assert_counted_batches(bar, 3)
+    assert "/3 [" in capsys.readouterr().err  # tqdm drew on stderr
+
+
+def test_progress_bar_and_epoch_table_of_pooling(capsys):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 5, 2))
+    y = (X[:, :, 0].max(axis=1) > 1).astype(int)
+    bar = ProgressBar()
+    AttentionPoolingClassifier(
+        max_epochs=2,
+        batch_size=20,
+        random_state=0,
+        verbose=1,
+        callbacks=[bar],
+    ).fit(X, y)
+    _assert_counted_batches(bar, 2)
+    captured = capsys.readouterr()
+    assert "/2 [" in captured.err
+    # verbose=1: skorch's table, one row per epoch.
+    assert re.search(r"epoch\s+train_loss", captured.out)
+    assert re.search(r"^\s+2\s+\S*[\d.]+", captured.out, re.MULTILINE)
