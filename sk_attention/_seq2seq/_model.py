@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .._attention import make_attention
+from .._attention import AdditiveAttention, make_attention
 from .._sequences import length_mask
 from .._text import BOS, PAD
 
@@ -35,17 +35,29 @@ class Memory:
     values : torch.Tensor of shape (batch, src_len, hidden_size)
         The encoder outputs.
     keys : torch.Tensor
-        The attention's projection of the values (``W x_i``).
+        The attention's projection of the values (``W x_i``); for additive
+        attention ``2 (W x_i + b)``, the form the decoder scores with (see
+        :meth:`AttentiveDecoder.step_weights`).
     mask : torch.BoolTensor of shape (batch, src_len)
         True on real source steps.
     final : torch.Tensor of shape (num_layers, batch, hidden_size)
         The encoder's final states, both directions concatenated.
+    combined : torch.Tensor of shape (batch, src_len, hidden_size)
+        The values through the context half of the decoder's combine layer
+        (``W_c2 x_i``). The context only enters the decoder through
+        ``W_c2 c = sum_i alpha_i W_c2 x_i``, so attending over these saves
+        a matmul at every step.
+    step_weights : tuple
+        The decoder's parameters arranged for its steps (see
+        :meth:`AttentiveDecoder.step_weights`); they belong to no row.
     """
 
     values: torch.Tensor
     keys: torch.Tensor
     mask: torch.Tensor
     final: torch.Tensor
+    combined: torch.Tensor
+    step_weights: tuple
 
     def select(self, index):
         """The memory of the batch rows ``index`` (for beam search)."""
@@ -54,6 +66,8 @@ class Memory:
             self.keys.index_select(0, index),
             self.mask.index_select(0, index),
             self.final.index_select(1, index),
+            self.combined.index_select(0, index),
+            self.step_weights,
         )
 
 
@@ -117,7 +131,19 @@ class Encoder(nn.Module):
 
 
 class AttentiveDecoder(nn.Module):
-    """A stack of recurrent cells with attention and input feeding."""
+    """A stack of recurrent cells with attention and input feeding.
+
+    The parameters live in ordinary :class:`~torch.nn.GRUCell` /
+    :class:`~torch.nn.LSTMCell` modules, but a step does not call them: most
+    of a step's cost at these sizes is the number of small operations, so
+    the gate arithmetic is written out and the matmuls are merged. The first
+    layer's input gates split into an embedding half, computed for all
+    target steps in one matmul before the loop under teacher forcing, and a
+    half for the fed-back attentional vector. Everything that reads the top
+    layer's new hidden state (its hidden gates for the next step, the
+    hidden half of the combine layer and, for additive attention, the
+    query ``U h``) is one matmul, carried in the state to the next step.
+    """
 
     def __init__(
         self, vocab_size, embedding_dim, hidden_size, num_layers, dropout, cell,
@@ -126,6 +152,7 @@ class AttentiveDecoder(nn.Module):
         super().__init__()
         self.cell = cell
         self.hidden_size = hidden_size
+        self.embedding_dim = embedding_dim
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD)
         self.cells = nn.ModuleList(
             _CELLS[cell](embedding_dim + hidden_size if layer == 0 else hidden_size,
@@ -136,9 +163,61 @@ class AttentiveDecoder(nn.Module):
         self.attention = make_attention(
             attention, hidden_size, hidden_size, attention_size
         )
+        # Additive attention is scored here, with its query in the fused
+        # matmul; the other rules run their own module.
+        self._additive = type(self.attention) is AdditiveAttention
         self.combine = nn.Linear(2 * hidden_size, hidden_size, bias=False)
         self.dropout = nn.Dropout(dropout)
         self.output_layer = nn.Linear(hidden_size, vocab_size)
+
+    def step_weights(self):
+        """The parameters a step uses, arranged once per batch.
+
+        Returns
+        -------
+        feed_weight : torch.Tensor of shape (hidden_size, gates)
+            The first cell's input weights for the fed-back vector,
+            transposed for ``addmm``.
+        top_weight, top_bias : torch.Tensor
+            One matmul on the top layer's hidden state. Rows: the top
+            cell's hidden gates (with their bias), the hidden half of the
+            combine layer, then the additive attention's query (no bias).
+        energy : torch.Tensor of shape (attention_size,) or None
+            The additive attention's ``2 v``.
+
+        Notes
+        -----
+        Additive attention scores ``v^T tanh(z)`` with ``z = W x_i + b + U h``.
+        As ``tanh(z) = 2 sigmoid(2 z) - 1`` and the softmax ignores the
+        constant ``-sum(v)``, the decoder scores ``2 v^T sigmoid(2 z)``
+        instead: the same weights, but torch's CPU ``sigmoid`` is several
+        times faster than its ``tanh``, and this is the largest
+        elementwise operation of a step (``batch x src_len x
+        attention_size``). The factors 2 are folded into the query rows
+        here and into the keys by :meth:`Seq2SeqModule.encode`.
+        """
+        top = self.cells[-1]
+        parts = [top.weight_hh, self.combine.weight[:, : self.hidden_size]]
+        energy = None
+        if self._additive:
+            parts.append(2 * self.attention.query_layer.weight)
+            energy = 2 * self.attention.energy_layer.weight[0]
+        weight = torch.cat(parts)  # (gates + hidden [+ attention], hidden)
+        bias = F.pad(top.bias_hh, (0, weight.size(0) - top.bias_hh.size(0)))
+        feed_weight = self.cells[0].weight_ih[:, self.embedding_dim :].t()
+        return feed_weight, weight, bias, energy
+
+    def embedding_gates(self, embedded):
+        """The embedding half of the first layer's input gates.
+
+        ``embedded`` has any leading shape and ``embedding_dim`` features;
+        the result has the cell's gate size (``3 * hidden`` or
+        ``4 * hidden``) instead.
+        """
+        first = self.cells[0]
+        return F.linear(
+            embedded, first.weight_ih[:, : self.embedding_dim], first.bias_ih
+        )
 
     def start(self, memory):
         """The initial decoder state: bridged encoder states, zero feed.
@@ -146,9 +225,12 @@ class AttentiveDecoder(nn.Module):
         Returns
         -------
         state : tuple
-            ``(layer_states, feed)``: one ``h`` (GRU) or ``(h, c)`` (LSTM)
-            per layer, each ``(batch, hidden_size)``, and the attentional
-            vector of the previous step, ``(batch, hidden_size)``.
+            ``(layer_states, feed, top_gates)``: one ``h`` (GRU) or
+            ``(h, c)`` (LSTM) per layer, each ``(batch, hidden_size)``; the
+            attentional vector of the previous step, ``(batch,
+            hidden_size)``; and the top cell's hidden gates for the next
+            step, ``(batch, gates)``, already computed by the previous
+            step's fused matmul (see :meth:`step_weights`).
         """
         hidden = torch.tanh(self.bridge(memory.final))  # (layers, batch, hidden)
         if self.cell == "lstm":
@@ -156,15 +238,34 @@ class AttentiveDecoder(nn.Module):
         else:
             layers = tuple(hidden)
         feed = hidden.new_zeros(hidden.shape[1:])  # (batch, hidden)
-        return layers, feed
+        _, weight, bias, _ = memory.step_weights
+        n_gates = self.cells[-1].weight_hh.size(0)
+        top_gates = F.linear(hidden[-1], weight[:n_gates], bias[:n_gates])
+        return layers, feed, top_gates  # top_gates: (batch, gates)
 
-    def step(self, embedded, state, memory, need_weights=False):
+    def _update(self, input_gates, hidden_gates, layer_state):
+        """The cell's gate arithmetic (as in torch's GRUCell / LSTMCell)."""
+        size = self.hidden_size
+        if self.cell == "gru":
+            input_rz, input_new = input_gates.split([2 * size, size], 1)
+            hidden_rz, hidden_new = hidden_gates.split([2 * size, size], 1)
+            reset, update = torch.sigmoid(input_rz + hidden_rz).chunk(2, 1)
+            new = torch.tanh(torch.addcmul(input_new, reset, hidden_new))
+            return torch.lerp(new, layer_state, update)  # (batch, hidden)
+        gates = input_gates + hidden_gates  # (batch, 4 * hidden)
+        in_gate, forget, candidate, out = gates.chunk(4, 1)  # (batch, hidden)
+        in_gate, forget, _, out = torch.sigmoid(gates).chunk(4, 1)
+        candidate = torch.tanh(candidate)
+        cell = torch.addcmul(forget * layer_state[1], in_gate, candidate)
+        return out * torch.tanh(cell), cell
+
+    def step(self, embedding_gates, state, memory, need_weights=False):
         """One decoder step.
 
         Parameters
         ----------
-        embedded : torch.Tensor of shape (batch, embedding_dim)
-            The embedded previous token.
+        embedding_gates : torch.Tensor of shape (batch, gate_size)
+            :meth:`embedding_gates` of the embedded previous token.
         state : tuple
             As returned by :meth:`start` or the previous step.
         memory : Memory
@@ -176,22 +277,46 @@ class AttentiveDecoder(nn.Module):
         state : tuple
         weights : torch.Tensor of shape (batch, src_len) or None
         """
-        layers, feed = state
-        inputs = torch.cat([embedded, feed], dim=-1)  # (batch, emb + hidden)
+        layers, feed, top_gates = state
+        feed_weight, top_weight, top_bias, energy = memory.step_weights
+        size, last = self.hidden_size, len(self.cells) - 1
+        n_gates = feed_weight.size(1)
+        input_gates = torch.addmm(embedding_gates, feed, feed_weight)  # (batch, gates)
         new_layers = []
         for index, (cell, layer_state) in enumerate(zip(self.cells, layers)):
-            layer_state = cell(inputs, layer_state)
+            if index == last:
+                hidden_gates = top_gates
+            else:
+                hidden = layer_state[0] if self.cell == "lstm" else layer_state
+                hidden_gates = F.linear(hidden, cell.weight_hh, cell.bias_hh)
+            layer_state = self._update(input_gates, hidden_gates, layer_state)
             new_layers.append(layer_state)
-            top = layer_state[0] if self.cell == "lstm" else layer_state
-            inputs = self.dropout(top) if index + 1 < len(self.cells) else top
-        context, weights = self.attention(
-            top[:, None, :], memory.keys, memory.values, memory.mask, need_weights
-        )  # (batch, 1, hidden), (batch, 1, src_len)
-        attentional = torch.tanh(
-            self.combine(torch.cat([top, context[:, 0]], dim=-1))
-        )  # (batch, hidden)
-        weights = weights[:, 0] if weights is not None else None
-        return attentional, (tuple(new_layers), attentional), weights
+            hidden = layer_state[0] if self.cell == "lstm" else layer_state
+            if index < last:
+                above = self.cells[index + 1]
+                input_gates = F.linear(
+                    self.dropout(hidden), above.weight_ih, above.bias_ih
+                )  # (batch, gates)
+        top = F.linear(hidden, top_weight, top_bias)  # (batch, n_projected)
+        # One split, not several slices: its backward is one concatenation.
+        top_gates, combined_hidden, query = top.split(
+            [n_gates, size, top.size(1) - n_gates - size], 1
+        )  # (batch, gates), (batch, hidden), (batch, attention_size)
+        if self._additive:
+            scores = torch.sigmoid(memory.keys + query[:, None]).matmul(energy)
+            scores = torch.where(memory.mask, scores, float("-inf"))  # (batch, src)
+            attention = torch.softmax(scores, dim=-1)  # (batch, src_len)
+            context = torch.bmm(attention[:, None], memory.combined)[:, 0]
+        else:
+            context, attention = self.attention(
+                hidden[:, None], memory.keys, memory.combined, memory.mask,
+                need_weights,
+            )  # (batch, 1, hidden), (batch, 1, src_len)
+            context = context[:, 0]  # (batch, hidden)
+            attention = attention[:, 0] if attention is not None else None
+        # tanh(W_c [h; c]) with W_c2 c attended from memory.combined.
+        attentional = torch.tanh(combined_hidden + context)  # (batch, hidden)
+        return attentional, (tuple(new_layers), attentional, top_gates), attention
 
     def logits(self, attentional):
         """Token scores from attentional vectors of any leading shape."""
@@ -212,18 +337,20 @@ class AttentiveDecoder(nn.Module):
         logits : torch.Tensor of shape (batch, tgt_len, vocab_size)
         weights : torch.Tensor of shape (batch, tgt_len, src_len) or None
         """
-        embedded = self.dropout(self.embedding(target_input))  # (batch, tgt, emb)
+        embedded = self.dropout(self.embedding(target_input.t()))  # (tgt, batch, emb)
+        # The embedding half of the input gates of every step at once.
+        all_gates = self.embedding_gates(embedded)  # (tgt, batch, gates)
         state = self.start(memory)
-        attentionals, weights = [], []
-        for position in range(target_input.size(1)):
-            attentional, state, step_weights = self.step(
-                embedded[:, position], state, memory, need_weights
+        attentionals, attention = [], []
+        for step_gates in all_gates:
+            attentional, state, step_attention = self.step(
+                step_gates, state, memory, need_weights
             )
             attentionals.append(attentional)
-            weights.append(step_weights)
+            attention.append(step_attention)
         # The output projection runs once over all steps, not once per step.
         logits = self.logits(torch.stack(attentionals, dim=1))  # (batch, tgt, V)
-        return logits, torch.stack(weights, dim=1) if need_weights else None
+        return logits, torch.stack(attention, dim=1) if need_weights else None
 
 
 class Seq2SeqModule(nn.Module):
@@ -270,7 +397,12 @@ class Seq2SeqModule(nn.Module):
         outputs, final = self.encoder(source, source_lengths)
         mask = length_mask(source_lengths, source.size(1))  # (batch, src_len)
         keys = self.decoder.attention.project_keys(outputs)
-        return Memory(outputs, keys, mask, final)
+        if self.decoder._additive:
+            keys = 2 * keys  # (batch, src_len, attention_size)
+        combine = self.decoder.combine.weight[:, self.decoder.hidden_size :]
+        combined = F.linear(outputs, combine)  # (batch, src_len, hidden_size)
+        step_weights = self.decoder.step_weights()
+        return Memory(outputs, keys, mask, final, combined, step_weights)
 
     def forward(self, source, source_lengths, target_input, need_weights=False):
         """Teacher-forced logits (and optionally attention weights).
@@ -307,8 +439,11 @@ class Seq2SeqModule(nn.Module):
         log_probs : torch.Tensor of shape (batch, target_vocab_size)
         state : tuple
         """
-        embedded = self.decoder.embedding(tokens)  # (batch, emb)
-        attentional, state, _ = self.decoder.step(embedded, state, memory)
+        decoder = self.decoder
+        gates = decoder.embedding_gates(decoder.embedding(tokens))  # (batch, gates)
+        attentional, state, _ = decoder.step(
+            gates, state, memory
+        )
         logits = self.decoder.logits(attentional)  # (batch, V)
         logits[:, PAD] = float("-inf")
         logits[:, BOS] = float("-inf")

@@ -1,0 +1,322 @@
+"""A hand-tuned plain-PyTorch twin of the AttentionSeq2Seq network (GRU).
+
+The yardstick of ``bench_seq2seq.py``: the same architecture as
+``sk_attention._seq2seq._model`` with ``cell="gru"``, ``num_layers=1``,
+``bidirectional=True`` and additive attention, written as one would write it
+by hand for speed, with no skorch, no estimator and no library code:
+
+- a packed bidirectional GRU encoder (``hidden // 2`` units per direction)
+  over batches sorted by length, so padding costs nothing;
+- the attention keys ``W x_i + b`` and the context half of the combine
+  layer ``W_c2 x_i`` projected once per source batch (the context only ever
+  enters through ``W_c2 c = sum_i alpha_i W_c2 x_i``);
+- under teacher forcing, the embedding half of the GRU's input gates for
+  every step in one matmul before the loop;
+- per step, one matmul for everything that reads the new hidden state (the
+  next step's hidden gates, the hidden half of the combine layer and the
+  attention query) and one for the fed-back attentional vector;
+- the attention scored as ``2 v^T sigmoid(2 z)`` instead of
+  ``v^T tanh(z)`` (equal up to a constant the softmax ignores; torch's CPU
+  sigmoid is much faster than its tanh), the factors 2 folded into the
+  keys and the query weights;
+- the output projection and the loss once after the loop;
+- length-bucketed, shuffled batches; greedy decoding that drops finished
+  rows; a batched beam search in cache-sized blocks that stops once no open
+  hypothesis can win.
+"""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+PAD, BOS, EOS, UNK = 0, 1, 2, 3
+
+
+class CharVocabulary:
+    """Characters <-> ids, ids 0..3 reserved for pad, start, end, unknown."""
+
+    def __init__(self, texts):
+        chars = sorted(set("".join(texts)))
+        self.itos = ["<pad>", "<s>", "</s>", "<unk>", *chars]
+        self.stoi = {char: index for index, char in enumerate(self.itos)}
+
+    def __len__(self):
+        return len(self.itos)
+
+    def encode(self, text):
+        return np.array([self.stoi.get(char, UNK) for char in text], np.int64)
+
+    def decode(self, ids):
+        return "".join(self.itos[index] for index in ids)
+
+
+def pad(arrays, before=(), after=()):
+    """A padded (batch, longest) LongTensor and the lengths."""
+    rows = [np.concatenate((before, a, after)).astype(np.int64) for a in arrays]
+    lengths = np.array([len(row) for row in rows])
+    out = np.zeros((len(rows), lengths.max()), np.int64)
+    for index, row in enumerate(rows):
+        out[index, : len(row)] = row
+    return torch.from_numpy(out), torch.from_numpy(lengths)
+
+
+def bucketed_batches(lengths, batch_size, generator, pool_batches=50):
+    """Shuffle, sort pools of ``pool_batches`` batches by length, shuffle batches.
+
+    Every batch comes out sorted longest first, as packing wants.
+    """
+    order = generator.permutation(len(lengths))
+    pool_size = batch_size * pool_batches
+    batches = []
+    for start in range(0, len(order), pool_size):
+        pool = order[start : start + pool_size]
+        pool = pool[np.argsort(-lengths[pool], kind="stable")]
+        batches.extend(
+            pool[i : i + batch_size] for i in range(0, len(pool), batch_size)
+        )
+    return [batches[i] for i in generator.permutation(len(batches))]
+
+
+class TwinSeq2Seq(nn.Module):
+    """Bi-GRU encoder, bridge, GRU decoder with input feeding and additive
+    attention, attentional vector ``tanh(W_c [h; c])``, output layer."""
+
+    def __init__(
+        self,
+        source_vocab,
+        target_vocab,
+        embedding_dim=64,
+        hidden=128,
+        attention_size=128,
+        dropout=0.1,
+    ):
+        super().__init__()
+        self.hidden = hidden
+        self.attention_size = attention_size
+        self.source_embedding = nn.Embedding(source_vocab, embedding_dim, PAD)
+        self.encoder = nn.GRU(
+            embedding_dim, hidden // 2, batch_first=True, bidirectional=True
+        )
+        self.bridge = nn.Linear(hidden, hidden)
+        self.target_embedding = nn.Embedding(target_vocab, embedding_dim, PAD)
+        # GRU input gates: the embedding half (with b_ih) and the feed half.
+        self.gates_embedding = nn.Linear(embedding_dim, 3 * hidden)
+        self.gates_feed = nn.Linear(hidden, 3 * hidden, bias=False)
+        # Everything that reads the hidden state: W_hh (3H, bias b_hh),
+        # W_c1 (H, no bias) and the attention query U (A, no bias), stacked.
+        self.from_hidden = nn.Parameter(
+            torch.empty(4 * hidden + attention_size, hidden)
+        )
+        self.hidden_bias = nn.Parameter(torch.empty(3 * hidden))
+        self.key_layer = nn.Linear(hidden, attention_size)  # W, b
+        self.energy = nn.Parameter(torch.empty(attention_size))  # v
+        self.combine_context = nn.Linear(hidden, hidden, bias=False)  # W_c2
+        self.output_layer = nn.Linear(hidden, target_vocab)
+        self.dropout = nn.Dropout(dropout)
+        bound = hidden**-0.5
+        for parameter in (self.from_hidden, self.hidden_bias, self.energy):
+            nn.init.uniform_(parameter, -bound, bound)
+
+    def encode(self, source, lengths):
+        """Memory for a batch sorted longest first."""
+        embedded = self.dropout(self.source_embedding(source))  # (B, S, E)
+        packed = pack_padded_sequence(embedded, lengths, batch_first=True)
+        outputs, final = self.encoder(packed)
+        values, _ = pad_packed_sequence(outputs, batch_first=True)  # (B, S, H)
+        final = torch.cat([final[0], final[1]], dim=-1)  # (B, H)
+        mask = torch.arange(values.size(1))[None, :] >= lengths[:, None]
+        negative = torch.zeros(mask.shape).masked_fill_(mask, float("-inf"))
+        keys = 2 * self.key_layer(values)  # (B, S, A)
+        context_values = self.combine_context(values)  # (B, S, H)
+        return keys, context_values, negative, torch.tanh(self.bridge(final))
+
+    def weights(self):
+        """Per-batch arrangement: the stacked hidden-side weight (query rows
+        doubled) and its bias, the doubled energy, the transposed feed weight."""
+        H = self.hidden
+        weight = torch.cat([self.from_hidden[: 4 * H], 2 * self.from_hidden[4 * H :]])
+        extra = self.hidden_bias.new_zeros(H + self.attention_size)
+        bias = torch.cat([self.hidden_bias, extra])  # (4H + A,)
+        return weight, bias, 2 * self.energy, self.gates_feed.weight.t()
+
+    def initial_gates(self, hidden, weights):
+        H3 = 3 * self.hidden
+        return F.linear(hidden, weights[0][:H3], weights[1][:H3])  # (B, 3H)
+
+    def step(self, input_gates, hidden_gates, hidden, memory, weights):
+        """One GRU + attention step from precomputed input and hidden gates."""
+        H, A = self.hidden, self.attention_size
+        keys, context_values, negative = memory
+        weight, bias, energy, _ = weights
+        input_rz, input_n = input_gates.split([2 * H, H], 1)
+        hidden_rz, hidden_n = hidden_gates.split([2 * H, H], 1)
+        reset, update = torch.sigmoid(input_rz + hidden_rz).chunk(2, 1)
+        new = torch.tanh(torch.addcmul(input_n, reset, hidden_n))  # (B, H)
+        hidden = torch.lerp(new, hidden, update)  # (B, H)
+        hidden_gates, combined, query = F.linear(hidden, weight, bias).split(
+            [3 * H, H, A], 1
+        )  # (B, 3H), (B, H), (B, A)
+        scores = torch.sigmoid(keys + query[:, None]).matmul(energy)  # (B, S)
+        attention = torch.softmax(scores + negative, dim=-1)  # (B, S)
+        context = torch.bmm(attention[:, None], context_values)[:, 0]  # (B, H)
+        attentional = torch.tanh(combined + context)  # (B, H)
+        return attentional, hidden_gates, hidden
+
+    def forward(self, source, lengths, target_input):
+        """Teacher-forced logits (B, T, V)."""
+        *memory, hidden = self.encode(source, lengths)
+        weights = self.weights()
+        embedded = self.dropout(self.target_embedding(target_input.t()))  # (T,B,E)
+        input_gates = self.gates_embedding(embedded)  # (T, B, 3H)
+        hidden_gates = self.initial_gates(hidden, weights)
+        feed = hidden.new_zeros(hidden.shape)
+        outputs = []
+        for step_gates in input_gates:
+            gates = torch.addmm(step_gates, feed, weights[3])
+            feed, hidden_gates, hidden = self.step(
+                gates, hidden_gates, hidden, memory, weights
+            )
+            outputs.append(feed)
+        stacked = torch.stack(outputs, dim=1)  # (B, T, H)
+        return self.output_layer(self.dropout(stacked))
+
+    def next_logits(self, tokens, feed, hidden_gates, hidden, memory, weights):
+        gates = self.gates_embedding(self.target_embedding(tokens))
+        gates = torch.addmm(gates, feed, weights[3])
+        feed, hidden_gates, hidden = self.step(
+            gates, hidden_gates, hidden, memory, weights
+        )
+        logits = self.output_layer(feed)  # (B, V)
+        logits[:, :EOS] = float("-inf")  # never pad or start
+        return logits, feed, hidden_gates, hidden
+
+
+def train_epoch(model, optimizer, sources, targets, batch_size, generator, clip=1.0):
+    """One epoch over id arrays; returns the number of target tokens."""
+    model.train()
+    lengths = np.array([len(source) for source in sources])
+    tokens = 0
+    for batch in bucketed_batches(lengths, batch_size, generator):
+        source, source_lengths = pad([sources[i] for i in batch])
+        target_input, _ = pad([targets[i] for i in batch], before=[BOS])
+        target_output, _ = pad([targets[i] for i in batch], after=[EOS])
+        logits = model(source, source_lengths, target_input)
+        loss = F.cross_entropy(
+            logits.flatten(0, 1), target_output.flatten(), ignore_index=PAD
+        )
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        tokens += int((target_output != PAD).sum())
+    return tokens
+
+
+def _sorted_chunks(sources, batch_size):
+    order = np.argsort([-len(source) for source in sources], kind="stable")
+    for start in range(0, len(order), batch_size):
+        yield order[start : start + batch_size]
+
+
+@torch.inference_mode()
+def greedy_decode(model, sources, max_length, batch_size=256):
+    """Id lists (end token excluded), batched, finished rows dropped."""
+    model.eval()
+    results = [None] * len(sources)
+    weights = model.weights()
+    for chunk in _sorted_chunks(sources, batch_size):
+        source, lengths = pad([sources[i] for i in chunk])
+        *memory, hidden = model.encode(source, lengths)
+        hidden_gates = model.initial_gates(hidden, weights)
+        feed = hidden.new_zeros(hidden.shape)
+        tokens = torch.full((len(chunk),), BOS)
+        active = torch.arange(len(chunk))
+        output = torch.full((len(chunk), max_length), EOS)
+        for position in range(max_length):
+            logits, feed, hidden_gates, hidden = model.next_logits(
+                tokens, feed, hidden_gates, hidden, memory, weights
+            )
+            tokens = logits.argmax(-1)
+            output[active, position] = tokens
+            live = tokens != EOS
+            if not live.all():
+                keep = live.nonzero()[:, 0]
+                if len(keep) == 0:
+                    break
+                active, tokens = active[keep], tokens[keep]
+                feed, hidden_gates = feed[keep], hidden_gates[keep]
+                hidden = hidden[keep]
+                memory = [part[keep] for part in memory]
+        for row, index in zip(output.tolist(), chunk):
+            results[index] = row[: row.index(EOS)] if EOS in row else row
+    return results
+
+
+@torch.inference_mode()
+def beam_decode(model, sources, max_length, beam_size=5, batch_size=256,
+                block_rows=640):
+    """Length-normalised batched beam search; id lists (end token excluded).
+
+    Rows are searched in blocks of ``block_rows // beam_size`` (cache-sized);
+    a block stops once, in each row, the best open hypothesis divided by
+    ``max_length`` cannot beat the best finished one.
+    """
+    model.eval()
+    results = [None] * len(sources)
+    weights = model.weights()
+    block = block_rows // beam_size
+    for chunk in _sorted_chunks(sources, min(batch_size, block)):
+        batch = len(chunk)
+        source, lengths = pad([sources[i] for i in chunk])
+        repeat = torch.arange(batch).repeat_interleave(beam_size)
+        *memory, hidden = model.encode(source, lengths)
+        memory = [part[repeat] for part in memory]
+        hidden = hidden[repeat]
+        hidden_gates = model.initial_gates(hidden, weights)
+        feed = hidden.new_zeros(hidden.shape)
+        tokens = torch.full((batch * beam_size,), BOS)
+        scores = torch.full((batch, beam_size), float("-inf"))
+        scores[:, 0] = 0.0
+        finished = torch.zeros(batch * beam_size, dtype=torch.bool)
+        lengths = torch.zeros(batch * beam_size)
+        base = torch.arange(batch)[:, None] * beam_size
+        history, parents = [], []
+        pad_only = None
+        for _ in range(max_length):
+            logits, feed, hidden_gates, hidden = model.next_logits(
+                tokens, feed, hidden_gates, hidden, memory, weights
+            )
+            log_probs = torch.log_softmax(logits, dim=-1)  # (B*k, V)
+            vocab = log_probs.size(1)
+            if pad_only is None:
+                pad_only = torch.full((vocab,), float("-inf"))
+                pad_only[PAD] = 0.0
+            log_probs = torch.where(finished[:, None], pad_only, log_probs)
+            candidates = (scores.view(-1, 1) + log_probs).view(batch, -1)
+            scores, best = candidates.topk(beam_size, dim=-1)  # (B, k)
+            parent = (base + best // vocab).view(-1)
+            tokens = (best % vocab).view(-1)
+            feed, hidden_gates = feed[parent], hidden_gates[parent]
+            hidden = hidden[parent]
+            finished, lengths = finished[parent], lengths[parent]
+            lengths += ~finished
+            finished |= tokens == EOS
+            history.append(tokens)
+            parents.append(parent)
+            done = finished.view(batch, beam_size)
+            normalised = scores / lengths.view(batch, beam_size).clamp(min=1)
+            best_done = normalised.masked_fill(~done, float("-inf")).amax(-1)
+            best_open = scores.masked_fill(done, float("-inf")).amax(-1) / max_length
+            if bool((best_open <= best_done).all()):
+                normalised = normalised.masked_fill(~done, float("-inf"))
+                break
+        chosen = base[:, 0] + normalised.argmax(-1)
+        output = torch.empty((batch, len(history)), dtype=torch.long)
+        for position in range(len(history) - 1, -1, -1):
+            output[:, position] = history[position][chosen]
+            chosen = parents[position][chosen]
+        for row, index in zip(output.tolist(), chunk):
+            results[index] = row[: row.index(EOS)] if EOS in row else row
+    return results

@@ -1,0 +1,119 @@
+"""The fused decoder computes exactly what the textbook decoder computes.
+
+The reference below runs the decoder the plain way, with the same
+parameters: ``nn.GRUCell`` / ``nn.LSTMCell`` on ``[embedding; feed]``, the
+attention module on the raw encoder outputs, and ``tanh(W_c [h; c])``.
+"""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sk_attention._seq2seq._model import Seq2SeqModule
+from sk_attention._seq2seq._search import beam_search, greedy_search
+
+
+def reference_forward(module, source, lengths, target_input):
+    """Teacher-forced logits and weights, computed step by step with the cells."""
+    decoder = module.decoder
+    outputs, final = module.encoder(source, lengths)
+    mask = torch.arange(source.size(1))[None, :] < lengths[:, None]
+    keys = decoder.attention.project_keys(outputs)
+    hidden = torch.tanh(decoder.bridge(final))
+    if decoder.cell == "lstm":
+        layers = [(h, torch.zeros_like(h)) for h in hidden]
+    else:
+        layers = list(hidden)
+    feed = torch.zeros_like(hidden[0])
+    logits, weights = [], []
+    for token in target_input.t():
+        inputs = torch.cat([decoder.embedding(token), feed], dim=-1)
+        for index, cell in enumerate(decoder.cells):
+            layers[index] = cell(inputs, layers[index])
+            inputs = layers[index][0] if decoder.cell == "lstm" else layers[index]
+        context, step_weights = decoder.attention(
+            inputs[:, None], keys, outputs, mask, True
+        )
+        feed = torch.tanh(decoder.combine(torch.cat([inputs, context[:, 0]], -1)))
+        logits.append(decoder.output_layer(feed))
+        weights.append(step_weights[:, 0])
+    return torch.stack(logits, 1), torch.stack(weights, 1)
+
+
+def make_module(cell, attention, num_layers):
+    torch.manual_seed(0)
+    module = Seq2SeqModule(
+        9, 11, embedding_dim=6, hidden_size=8, num_layers=num_layers,
+        bidirectional=True, dropout=0.0, cell=cell, attention=attention,
+        attention_size=5,
+    )
+    return module.eval()
+
+
+def make_batch():
+    generator = torch.Generator().manual_seed(1)
+    source = torch.randint(4, 9, (3, 7), generator=generator)
+    lengths = torch.tensor([7, 4, 2])
+    source[1, 4:] = 0
+    source[2, 2:] = 0
+    target_input = torch.randint(1, 11, (3, 5), generator=generator)
+    return source, lengths, target_input
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("attention", ["additive", "dot", "general"])
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_fused_forward_matches_the_cells(cell, attention, num_layers):
+    module = make_module(cell, attention, num_layers)
+    source, lengths, target_input = make_batch()
+    logits, weights = module(source, lengths, target_input, need_weights=True)
+    expected_logits, expected_weights = reference_forward(
+        module, source, lengths, target_input
+    )
+    torch.testing.assert_close(logits, expected_logits, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(weights, expected_weights, rtol=1e-5, atol=1e-6)
+    assert torch.all(weights[1, :, 4:] == 0) and torch.all(weights[2, :, 2:] == 0)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_fused_gradients_match_the_cells(cell):
+    module = make_module(cell, "additive", 1)
+    source, lengths, target_input = make_batch()
+    fused = module(source, lengths, target_input).square().sum()
+    fused_grads = torch.autograd.grad(fused, list(module.parameters()))
+    plain = reference_forward(module, source, lengths, target_input)[0]
+    plain_grads = torch.autograd.grad(
+        plain.square().sum(), list(module.parameters()), allow_unused=True
+    )
+    for name, got, want in zip(
+        [name for name, _ in module.named_parameters()], fused_grads, plain_grads
+    ):
+        want = torch.zeros_like(got) if want is None else want
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-6, msg=name)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_stepwise_log_probs_match_teacher_forcing(cell):
+    module = make_module(cell, "additive", 2)
+    source, lengths, target_input = make_batch()
+    logits = module(source, lengths, target_input)
+    memory = module.encode(source, lengths)
+    state = module.decoder.start(memory)
+    for position, tokens in enumerate(target_input.t()):
+        log_probs, state = module.next_token_log_probs(tokens, state, memory)
+        expected = F.log_softmax(logits[:, position, 4:], dim=-1)
+        # Pad and start are banned when decoding, so compare the rest.
+        torch.testing.assert_close(
+            log_probs[:, 4:] - log_probs[:, 4:].logsumexp(-1, keepdim=True),
+            expected, rtol=1e-5, atol=1e-5,
+        )
+
+
+def test_beam_of_width_one_is_greedy_on_the_fused_decoder():
+    module = make_module("gru", "additive", 1)
+    source, lengths, _ = make_batch()
+    with torch.inference_mode():
+        memory = module.encode(source, lengths)
+        greedy = greedy_search(module, memory, 6)
+        beam = beam_search(module, memory, 6, beam_size=1)
+    assert torch.equal(greedy, beam[:, : greedy.size(1)])
