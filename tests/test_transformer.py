@@ -16,9 +16,18 @@ from sk_attention._seq2seq._search import greedy_search
 from sk_attention._seq2seq._transformer import TransformerSeq2SeqModule
 from sk_attention._text import BOS, EOS, PAD
 
-TINY = dict(architecture="transformer", hidden_size=16, num_heads=2, max_epochs=4,
-            lr=1e-2, warmup_steps=4, batch_size=16, validation_fraction=None,
-            early_stopping=False, random_state=0)
+TINY = dict(
+    architecture="transformer",
+    hidden_size=16,
+    num_heads=2,
+    max_epochs=4,
+    lr=1e-2,
+    warmup_steps=4,
+    batch_size=16,
+    validation_fraction=None,
+    early_stopping=False,
+    random_state=0,
+)
 PAIRS_X = ["abc", "bca", "cab", "acb", "bac", "cba", "aab", "bba"] * 8
 PAIRS_Y = [x[::-1] for x in PAIRS_X]
 
@@ -27,9 +36,16 @@ PAIRS_Y = [x[::-1] for x in PAIRS_X]
 def transformer_model(reversal_data):
     X_train, y_train, _, _ = reversal_data
     return AttentionSeq2Seq(
-        architecture="transformer", hidden_size=64, num_heads=4,
-        positional_encoding="learned", dropout=0.0, max_epochs=30, lr=5e-3,
-        warmup_steps=50, validation_fraction=None, early_stopping=False,
+        architecture="transformer",
+        hidden_size=64,
+        num_heads=4,
+        positional_encoding="learned",
+        dropout=0.0,
+        max_epochs=30,
+        lr=5e-3,
+        warmup_steps=50,
+        validation_fraction=None,
+        early_stopping=False,
         random_state=0,
     ).fit(X_train, y_train)
 
@@ -87,8 +103,9 @@ def test_padding_never_changes_a_prediction(transformer_model, reversal_data):
         short = collate_sources(ids[:1])
         batch = collate_sources(ids)
         alone_logits = module(short["source"], short["source_lengths"], target)
-        batch_logits = module(batch["source"], batch["source_lengths"],
-                              target.expand(3, -1))
+        batch_logits = module(
+            batch["source"], batch["source_lengths"], target.expand(3, -1)
+        )
     torch.testing.assert_close(batch_logits[:1], alone_logits, rtol=1e-4, atol=1e-5)
 
 
@@ -116,8 +133,10 @@ def test_attention_weights_and_plot(transformer_model):
     assert per_head[1].shape == (1, 4, len(predictions[1]), 5)
     # The default is the last layer's weights averaged over heads.
     np.testing.assert_allclose(
-        per_head[1][-1].mean(axis=0), transformer_model.attention_weights(X)[1],
-        rtol=1e-5, atol=1e-6,
+        per_head[1][-1].mean(axis=0),
+        transformer_model.attention_weights(X)[1],
+        rtol=1e-5,
+        atol=1e-6,
     )
     ax = plot_attention(transformer_model, "abc")
     assert ax.get_xlabel() == "source"
@@ -149,8 +168,9 @@ def test_save_load_and_pickle_round_trip(positional_encoding, tmp_path):
     restored = AttentionSeq2Seq.load(tmp_path / "model.safetensors")
     assert restored.get_params() == model.get_params()
     assert list(restored.predict(PAIRS_X)) == expected
-    np.testing.assert_array_equal(restored.attention_weights(["abc"])[0],
-                                  model.attention_weights(["abc"])[0])
+    np.testing.assert_array_equal(
+        restored.attention_weights(["abc"])[0], model.attention_weights(["abc"])[0]
+    )
     assert list(pickle.loads(pickle.dumps(model)).predict(PAIRS_X)) == expected
 
 
@@ -176,18 +196,25 @@ def test_label_smoothing_reaches_the_loss():
 
 def test_attention_dropout_acts_in_training_only():
     torch.manual_seed(0)
-    module = TransformerSeq2SeqModule(8, 8, model_size=16, num_heads=2, num_layers=1,
-                                      feedforward_size=32, dropout=0.0,
-                                      attention_dropout=0.5)
+    module = TransformerSeq2SeqModule(
+        8,
+        8,
+        model_size=16,
+        num_heads=2,
+        num_layers=1,
+        feedforward_size=32,
+        dropout=0.0,
+        attention_dropout=0.5,
+    )
     source = torch.randint(3, 8, (4, 6))
     lengths = torch.full((4,), 6)
     target = torch.randint(3, 8, (4, 5))
     module.train()
-    assert not torch.equal(module(source, lengths, target),
-                           module(source, lengths, target))
+    assert not torch.equal(
+        module(source, lengths, target), module(source, lengths, target)
+    )
     module.eval()
-    assert torch.equal(module(source, lengths, target),
-                       module(source, lengths, target))
+    assert torch.equal(module(source, lengths, target), module(source, lengths, target))
 
 
 def test_learned_positions_refuse_longer_sources(small_model):

@@ -472,9 +472,7 @@ class AttentionSeq2Seq(BaseEstimator):
                 )  # (batch, [layers, heads,] tgt_len, src_len)
             for row, index in enumerate(batch):
                 n_out, n_src = len(predicted[index]), len(source_ids[index])
-                weights[index] = (
-                    batch_weights[row, ..., :n_out, :n_src].cpu().numpy()
-                )
+                weights[index] = batch_weights[row, ..., :n_out, :n_src].cpu().numpy()
         if not return_tokens:
             return weights
         return [
@@ -762,7 +760,10 @@ class AttentionSeq2Seq(BaseEstimator):
                     ids = greedy_search(module, memory, self.max_output_length_)
                 else:
                     ids = beam_search(
-                        module, memory, self.max_output_length_, self.beam_size,
+                        module,
+                        memory,
+                        self.max_output_length_,
+                        self.beam_size,
                         self.length_penalty,
                     )
                 for index, row in zip(batch, strip_after_end(ids.cpu())):

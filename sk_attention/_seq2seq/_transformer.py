@@ -93,8 +93,9 @@ class TokenEmbedding(nn.Module):
     dropout : float
     """
 
-    def __init__(self, vocab_size, model_size, positional_encoding, max_positions,
-                 dropout):
+    def __init__(
+        self, vocab_size, model_size, positional_encoding, max_positions, dropout
+    ):
         super().__init__()
         self.model_size = model_size
         self.scale = math.sqrt(model_size)
@@ -201,7 +202,10 @@ class MultiHeadAttention(nn.Module):
             context = weights @ values  # (batch, heads, nq, head_size)
         else:
             context = F.scaled_dot_product_attention(
-                queries, keys, values, attn_mask=attn_mask,
+                queries,
+                keys,
+                values,
+                attn_mask=attn_mask,
                 dropout_p=self.attention_dropout if self.training else 0.0,
                 is_causal=causal,
             )  # (batch, heads, nq, head_size)
@@ -224,8 +228,9 @@ class FeedForward(nn.Sequential):
 class EncoderLayer(nn.Module):
     """Pre-norm self-attention block, then pre-norm feed-forward block."""
 
-    def __init__(self, model_size, num_heads, feedforward_size, dropout,
-                 attention_dropout):
+    def __init__(
+        self, model_size, num_heads, feedforward_size, dropout, attention_dropout
+    ):
         super().__init__()
         self.self_norm = nn.LayerNorm(model_size)
         self.self_attention = MultiHeadAttention(
@@ -247,8 +252,9 @@ class EncoderLayer(nn.Module):
 class DecoderLayer(nn.Module):
     """Pre-norm causal self-attention, cross-attention and feed-forward."""
 
-    def __init__(self, model_size, num_heads, feedforward_size, dropout,
-                 attention_dropout):
+    def __init__(
+        self, model_size, num_heads, feedforward_size, dropout, attention_dropout
+    ):
         super().__init__()
         self.self_norm = nn.LayerNorm(model_size)
         self.self_attention = MultiHeadAttention(
@@ -286,9 +292,7 @@ class DecoderLayer(nn.Module):
         values = torch.cat([cache[1], new_values], dim=2)  # (batch, heads, n, hs)
         # Either the whole target at once (empty cache, causal mask) or one
         # new position, which may see everything cached.
-        attended, _ = self.self_attention(
-            normed, keys, values, causal=x.size(1) > 1
-        )
+        attended, _ = self.self_attention(normed, keys, values, causal=x.size(1) > 1)
         x = x + self.dropout(attended)
         attended, weights = self.cross_attention(
             self.cross_norm(x), *cross, source_mask, need_weights=need_weights
@@ -301,17 +305,27 @@ class DecoderLayer(nn.Module):
 class TransformerDecoder(nn.Module):
     """The decoder stack, run over a whole target or one step at a time."""
 
-    def __init__(self, vocab_size, model_size, num_heads, num_layers,
-                 feedforward_size, dropout, attention_dropout, positional_encoding,
-                 max_positions):
+    def __init__(
+        self,
+        vocab_size,
+        model_size,
+        num_heads,
+        num_layers,
+        feedforward_size,
+        dropout,
+        attention_dropout,
+        positional_encoding,
+        max_positions,
+    ):
         super().__init__()
         self.num_heads = num_heads
         self.embedding = TokenEmbedding(
             vocab_size, model_size, positional_encoding, max_positions, dropout
         )
         self.layers = nn.ModuleList(
-            DecoderLayer(model_size, num_heads, feedforward_size, dropout,
-                         attention_dropout)
+            DecoderLayer(
+                model_size, num_heads, feedforward_size, dropout, attention_dropout
+            )
             for _ in range(num_layers)
         )
         self.final_norm = nn.LayerNorm(model_size)
@@ -396,9 +410,17 @@ class TransformerSeq2SeqModule(nn.Module):
     """
 
     def __init__(
-        self, source_vocab_size, target_vocab_size, model_size=128, num_heads=4,
-        num_layers=2, feedforward_size=512, dropout=0.1, attention_dropout=0.0,
-        positional_encoding="sinusoidal", max_positions=256,
+        self,
+        source_vocab_size,
+        target_vocab_size,
+        model_size=128,
+        num_heads=4,
+        num_layers=2,
+        feedforward_size=512,
+        dropout=0.1,
+        attention_dropout=0.0,
+        positional_encoding="sinusoidal",
+        max_positions=256,
     ):
         super().__init__()
         if model_size % num_heads:
@@ -406,10 +428,18 @@ class TransformerSeq2SeqModule(nn.Module):
                 f"The model size ({model_size}) must be a multiple of num_heads "
                 f"({num_heads})."
             )
-        layer_options = (model_size, num_heads, feedforward_size, dropout,
-                         attention_dropout)
+        layer_options = (
+            model_size,
+            num_heads,
+            feedforward_size,
+            dropout,
+            attention_dropout,
+        )
         self.source_embedding = TokenEmbedding(
-            source_vocab_size, model_size, positional_encoding, max_positions,
+            source_vocab_size,
+            model_size,
+            positional_encoding,
+            max_positions,
             dropout,
         )
         self.encoder_layers = nn.ModuleList(
@@ -417,8 +447,15 @@ class TransformerSeq2SeqModule(nn.Module):
         )
         self.encoder_norm = nn.LayerNorm(model_size)
         self.decoder = TransformerDecoder(
-            target_vocab_size, model_size, num_heads, num_layers, feedforward_size,
-            dropout, attention_dropout, positional_encoding, max_positions,
+            target_vocab_size,
+            model_size,
+            num_heads,
+            num_layers,
+            feedforward_size,
+            dropout,
+            attention_dropout,
+            positional_encoding,
+            max_positions,
         )
 
     def encode(self, source, source_lengths):
