@@ -64,7 +64,7 @@ ax.bar(
 )
 ax.set_ylabel("cross-validated exact match")
 ax.set_ylim(0, 1.05)
-ax.set_title("Reversal, 2-fold CV")
+ax.set_title("Reversal, 2-fold CV (in white: mean fit time)")
 for position, seconds in enumerate(results["mean_fit_time"]):
     ax.text(position, 0.05, f"{seconds:.1f} s", ha="center", color="white")
 fig.tight_layout()
