@@ -57,8 +57,8 @@ for word, truth, guess in list(zip(X_test, y_test, y_pred))[:6]:
     print(f"{word:>12} -> {guess:<20} {mark}")
 
 # %%
-# Attention follows the letters: F reads "p" and "h" (two letters, one
-# sound), EY reads "a", S reads "s". The final "e" is silent and gets no
+# Attention follows the letters: F reads "p" (and a little of "h": two
+# letters, one sound), EY reads "a", S reads "s". The final "e" is silent and gets no
 # weight of its own, yet it is what makes the "a" long: the bidirectional
 # encoder has already carried it into its reading of "a". The weights show
 # where the decoder reads, not everything the model has used.
