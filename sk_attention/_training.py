@@ -67,6 +67,11 @@ def seeded(seed, device):
     Training draws from torch's global generators (weight initialisation,
     dropout, batch order). Forking them keeps a fit reproducible without
     changing the random state the caller sees afterwards.
+
+    The generators belong to the process: fits running at the same time in
+    threads of one process (joblib's ``"threading"`` backend) draw from the
+    same ones and are not reproducible. Parallel searches with processes,
+    joblib's default, are.
     """
     devices = [device] if torch.device(device).type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
