@@ -203,7 +203,9 @@ class _AcceleratedMixin:
         }
         callbacks = [_clip_after_unscaling(item) for item in params["callbacks"] or []]
         params["callbacks"] = [("average_losses", _AverageLosses()), *callbacks]
-        params["device"] = str(accelerator.device)
+        device = accelerator.device
+        # Multi-process CPU runs report "cpu:<rank>", which torch cannot load.
+        params["device"] = "cpu" if device.type == "cpu" else str(device)
         # skorch's PrintLog ignores verbose=0 for any sink but print itself.
         sink = accelerator.print if params["verbose"] else _discard
         return _AcceleratedNet(
