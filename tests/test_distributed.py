@@ -93,9 +93,7 @@ def test_seq2seq_grid_search_on_dask_matches_one_job(client, one_torch_thread):
     assert 0 < local["mean_test_score"].min() < 1
 
 
-def test_pooling_pipeline_grid_search_on_dask_matches_one_job(
-    client, one_torch_thread
-):
+def _pooling_search():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(90, 6, 3))
     y = (X[:, :, 0].max(axis=1) > 1.2).astype(int)
@@ -105,12 +103,35 @@ def test_pooling_pipeline_grid_search_on_dask_matches_one_job(
     )
     grid = {"attentionpooling__attention": ["gated", "dot"],
             "logisticregression__C": [0.1, 1.0]}
-    search = GridSearchCV(pipeline, grid, cv=3, refit=False)
+    return GridSearchCV(pipeline, grid, cv=3, refit=False), X, y
+
+
+def test_pooling_pipeline_grid_search_on_dask_matches_one_job(
+    client, one_torch_thread
+):
+    search, X, y = _pooling_search()
     local, remote, workers = _search_both_ways(search, client, X, y)
     assert len(workers) == 2
     for key, scores in local.items():
         assert_array_equal(remote[key], scores, err_msg=key)
     assert np.ptp(local["mean_test_score"]) > 0  # the grid changed something
+
+
+def test_pooling_pipeline_grid_search_on_ray_matches_one_job(one_torch_thread):
+    ray = pytest.importorskip("ray")
+    from ray.util.joblib import register_ray
+
+    search, X, y = _pooling_search()
+    local = _scores(clone(search).fit(X, y))
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        register_ray()
+        with parallel_config(backend="ray"):
+            remote = _scores(clone(search).fit(X, y))
+    finally:
+        ray.shutdown()
+    for key, scores in local.items():
+        assert_array_equal(remote[key], scores, err_msg=key)
 
 
 def test_fitted_model_comes_back_from_a_worker(client, one_torch_thread):
