@@ -206,12 +206,14 @@ class Seen(Callback):
         if training:
             self.epochs[-1].extend(batch[0]["X"][:, 0, 0].tolist())
 
+# Ragged sequences: batches of unequal size, and dropout that draws unequal
+# amounts of random numbers in each process.
 rng = np.random.RandomState(0)
-X = rng.normal(size=(300, 6, 3)).astype(np.float32)
-y = X[:, :, 0].max(axis=1)
+X = [rng.normal(size=(n, 3)).astype(np.float32) for n in rng.randint(2, 12, 300)]
+y = np.array([x[:, 0].max() for x in X])
 seen = Seen()
 reg = AcceleratedAttentionPoolingRegressor(
-    hidden_layer_sizes=(16,), max_epochs=20, batch_size=32 // n, lr=3e-3,
+    hidden_layer_sizes=(16,), max_epochs=20, batch_size=32 // n, lr=1e-2,
     validation_fraction=0.2, early_stopping=True, n_iter_no_change=3,
     gradient_clip=1.0, random_state=0, callbacks=[seen],
 ).fit(X[:200], y[:200])
@@ -281,13 +283,13 @@ def test_two_processes_train_as_well_as_one(tmp_path):
         assert abs(len(a) - len(b)) <= 16
 
     # Same effective batch size, same quality within tolerance.
-    assert first["r2"] > 0.6
+    assert first["r2"] > 0.8
     assert abs(first["r2"] - single["r2"]) < 0.1
     assert first["seq2seq"] > 0.7
     assert abs(first["seq2seq"] - single["seq2seq"]) < 0.1
 
     # The main process saved the model; it loads in a plain process.
     loaded = AcceleratedAttentionPoolingRegressor.load(out / "regressor.safetensors")
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(300, 6, 3)).astype(np.float32)
+    rng = np.random.RandomState(0)  # the script's test sequences
+    X = [rng.normal(size=(n, 3)).astype(np.float32) for n in rng.randint(2, 12, 300)]
     assert_allclose(loaded.predict(X[200:]), first["predictions"], rtol=1e-5)
