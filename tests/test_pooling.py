@@ -432,6 +432,16 @@ def test_bad_targets_and_parameters_raise_clear_errors():
         AttentionPoolingRegressor(**TINY).fit(X, None)
     with pytest.raises(ValueError, match="Unsupported target.*multilabel-indicator"):
         AttentionPooling(**TINY).fit(X, np.eye(2, dtype=int)[np.arange(20) % 2])
+    with pytest.raises(ValueError, match=r"y\[1\] is nan"):
+        AttentionPoolingClassifier(**TINY).fit(X, ["a", np.nan] * 10)
+    with pytest.raises(ValueError, match="y must hold one target per sample"):
+        AttentionPoolingRegressor(**TINY).fit(X, 3.0)
+    with pytest.raises(ValueError, match="y must be 1-D or 2-D"):
+        AttentionPoolingRegressor(**TINY).fit(X, np.zeros((20, 1, 1)))
+    with pytest.raises(ValueError, match="y holds values too large"):
+        AttentionPoolingRegressor(**TINY).fit(X, np.linspace(-1, 1, 20) * 1e300)
+    with pytest.raises(ValueError, match="too large for float32"):
+        AttentionPooling().fit(np.full((3, 2, 2), 1e39))
     with pytest.raises(InvalidParameterError, match="attention"):
         AttentionPooling(attention="cosine").fit(X)
     with pytest.raises(ValueError, match="hidden_layer_sizes must be positive"):
@@ -496,3 +506,11 @@ def test_save_warns_about_settings_json_cannot_hold(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     with pytest.raises(ValueError, match="holds a AttentionPoolingClassifier"):
         AttentionPoolingRegressor.load(tmp_path / "clf.safetensors")
+    assert (
+        AttentionPoolingClassifier.load(
+            tmp_path / "clf.safetensors", callbacks=[("timer2", EpochTimer())]
+        ).callbacks[0][0]
+        == "timer2"
+    )
+    with pytest.raises(ValueError, match="attention"):
+        AttentionPoolingClassifier.load(tmp_path / "clf.safetensors", attention="x")

@@ -138,7 +138,7 @@ def _check_sequences(X, n_features=None):
         X = X.to_numpy()  # DataFrames: one univariate sequence per row
     elif not isinstance(X, (list, tuple, np.ndarray)) and hasattr(X, "__array__"):
         X = np.asarray(X)
-    if isinstance(X, np.ndarray) and X.ndim < 2:
+    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf" and X.ndim < 2:
         raise ValueError(
             "X must be 3-D (n_samples, n_steps, n_features), a list of 2-D arrays "
             f"or 2-D (univariate sequences); got a {X.ndim}-D array of shape "
@@ -148,18 +148,14 @@ def _check_sequences(X, n_features=None):
     if isinstance(X, np.ndarray) and X.dtype.kind in "biuf" and X.ndim in (2, 3):
         dense = X if X.ndim == 3 else X[:, :, None]
         n_samples, n_steps, n_found = dense.shape
-        if (
-            n_samples
-            and n_steps
-            and n_found
-            and n_features in (None, n_found)
-            and np.isfinite(dense).all()
-        ):
-            values = np.ascontiguousarray(dense, dtype=np.float32)
-            if not values.flags.writeable:
-                values = values.copy()  # torch refuses read-only buffers
-            lengths = np.full(n_samples, n_steps, dtype=np.int64)
-            return _Sequences(values.reshape(-1, n_found), lengths)
+        if n_samples and n_steps and n_found and n_features in (None, n_found):
+            with np.errstate(over="ignore"):  # float32 overflow is caught below
+                values = np.ascontiguousarray(dense, dtype=np.float32)
+            if np.isfinite(values).all():
+                if not values.flags.writeable:
+                    values = values.copy()  # torch refuses read-only buffers
+                lengths = np.full(n_samples, n_steps, dtype=np.int64)
+                return _Sequences(values.reshape(-1, n_found), lengths)
     sequences = check_ragged_array(X, name="X", n_features=n_features)
     lengths = np.array([len(s) for s in sequences], dtype=np.int64)
     return _Sequences(np.concatenate(sequences), lengths)
@@ -542,57 +538,81 @@ class _BaseAttentionPooling(BaseEstimator):
         )
 
     @classmethod
-    def load(cls: type[_Estimator], path: str | os.PathLike) -> _Estimator:
-        """Load a model written by :meth:`save`, onto the CPU if CUDA is absent.
+    def load(cls: type[_Estimator], path: str | os.PathLike, **params) -> _Estimator:
+        """Load a model written by :meth:`save`; nothing is unpickled.
 
         Parameters
         ----------
         path : str or os.PathLike
+        **params
+            Hyper-parameters to set on the loaded model, e.g.
+            ``device="cpu"``, or callbacks that could not be saved. A model
+            saved on a GPU loads on the CPU (with a warning) when CUDA is not
+            available and no device is given.
 
         Returns
         -------
         estimator
             A fitted estimator of this class.
+
+        Raises
+        ------
+        ValueError
+            If the file is not a model of this class, holds invalid
+            settings (checked like constructor arguments), or tensors that
+            do not fit its configuration.
         """
         config, state_dict = load_model_file(path, estimator=cls.__name__)
-        params = dict(config["params"])
-        if isinstance(params["hidden_layer_sizes"], list):
-            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-        if torch.device(params["device"]).type == "cuda" and not (
-            torch.cuda.is_available()
-        ):
+        try:
+            saved = dict(config["params"])
+            n_features, task = config["n_features_in"], config["task"]
+            n_outputs, fitted = config["n_outputs"], config["fitted"]
+            history = config["history"]
+        except (KeyError, TypeError) as error:
+            raise ValueError(
+                f"{path!r} lacks part of the model configuration: {error}"
+            ) from None
+        if isinstance(saved.get("hidden_layer_sizes"), list):
+            saved["hidden_layer_sizes"] = tuple(saved["hidden_layer_sizes"])
+        saved.update(params)
+        on_cuda = str(saved.get("device")).startswith("cuda")
+        if "device" not in params and on_cuda and not torch.cuda.is_available():
             warnings.warn(
-                f"{path!r} was saved with device={params['device']!r}; CUDA is not "
+                f"{path!r} was saved with device={saved['device']!r}; CUDA is not "
                 "available, so the model is loaded with device='cpu'.",
                 UserWarning,
                 stacklevel=2,
             )
-            params["device"] = "cpu"
-        estimator = cls(**params)
-        n_features, task = config["n_features_in"], config["task"]
-        n_outputs = config["n_outputs"]
+            saved["device"] = "cpu"
+        try:
+            estimator = cls(**saved)
+        except TypeError as error:
+            raise ValueError(f"{path!r} holds unknown settings: {error}") from None
+        estimator._validate_params()  # a file's settings are checked like arguments
         device = check_device(estimator.device)
-        if task is None:
-            estimator.module_ = MeanQueryPooling(n_features)
-            estimator.net_ = None
-            estimator.history_ = None
-        else:
-            module_params = estimator._module_params(
-                n_features, n_outputs, estimator._hidden_layer_sizes()
-            )
-            net = estimator._make_net(task, module_params, seed=0)
-            with seeded(0, device):  # leave the caller's torch RNG untouched
-                net.initialize()
-            net.history = History(config["history"] or [])
-            estimator.net_ = net
-            estimator.module_ = net.module_
-            estimator.history_ = net.history
-        estimator.module_.load_state_dict(state_dict)
-        estimator.module_.to(device)
+        try:
+            if task is None:
+                net, module = None, MeanQueryPooling(n_features)
+            else:
+                module_params = estimator._module_params(
+                    n_features, n_outputs, estimator._hidden_layer_sizes()
+                )
+                net = estimator._make_net(task, module_params, seed=0)
+                with seeded(0, device):  # leave the caller's torch RNG untouched
+                    net.initialize()
+                net.history = History(history or [])
+                module = net.module_
+            module.load_state_dict(state_dict)
+            estimator._task, estimator._n_outputs = task, n_outputs
+            estimator._restore_fitted_state(fitted)
+        except (RuntimeError, KeyError, TypeError, ValueError) as error:
+            raise ValueError(
+                f"The tensors in {path!r} do not fit the saved configuration: {error}"
+            ) from None
         estimator.n_features_in_ = n_features
-        estimator._task = task
-        estimator._n_outputs = n_outputs
-        estimator._restore_fitted_state(config["fitted"])
+        estimator.net_ = net
+        estimator.history_ = None if net is None else net.history
+        estimator.module_ = module.to(device)
         return estimator
 
     def _fitted_state(self):
@@ -622,16 +642,24 @@ class _RegressionTargetMixin:
     """Targets standardized for training, restored at prediction."""
 
     def _check_regression_target(self, y):
-        y = check_array(
-            y, ensure_2d=False, dtype="numeric", input_name="y", ensure_min_samples=1
-        )
-        if y.ndim > 2:
+        try:
+            y = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"y must hold numbers for regression: {error}") from None
+        if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}.")
-        self._y_2d = y.ndim == 2
+        y = check_array(y, ensure_2d=False, input_name="y", ensure_min_samples=1)
+        two_d = y.ndim == 2
         y = y.reshape(len(y), -1)
-        self._y_mean = y.mean(axis=0)
-        self._y_scale = y.std(axis=0)
-        self._y_scale[self._y_scale == 0] = 1.0
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below
+            mean, scale = y.mean(axis=0), y.std(axis=0)
+        if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+            raise ValueError(
+                "y holds values too large to standardize (their mean or standard "
+                "deviation overflows float64); rescale y."
+            )
+        scale[scale == 0] = 1.0
+        self._y_2d, self._y_mean, self._y_scale = two_d, mean, scale
         y_train = ((y - self._y_mean) / self._y_scale).astype(np.float32)
         return "regression", y_train, y.shape[1]
 
@@ -649,23 +677,52 @@ class _RegressionTargetMixin:
 
 
 def _check_n_samples(y, n_samples):
-    n_labels = len(y) if hasattr(y, "__len__") else np.asarray(y).shape[0]
+    """Return ``y`` once it is known to hold one target per sample."""
+    if not hasattr(y, "__len__") and hasattr(y, "__array__"):
+        y = np.asarray(y)
+    try:
+        n_labels = len(y) if not isinstance(y, (str, bytes)) else None
+    except TypeError:  # scalars, 0-d arrays
+        n_labels = None
+    if n_labels is None:
+        raise ValueError(
+            f"y must hold one target per sample, got {type(y).__name__} {y!r}."
+        )
     if n_labels != n_samples:
         raise ValueError(
             f"X has {n_samples} samples but y has {n_labels}; they must match."
         )
+    return y
 
 
 def _check_finite_labels(y):
-    """Reject NaN or infinite float labels before they are cast or compared."""
-    y = np.asarray(y)
-    if y.dtype.kind == "f":
-        assert_all_finite(y, input_name="y")
+    """Reject missing (None, NaN) or infinite labels before they are cast.
+
+    NumPy would turn a NaN among strings into the string "nan", a class.
+    """
+    try:
+        values = np.asarray(y)
+    except ValueError as error:  # ragged nesting
+        raise ValueError(f"y must be an array of targets: {error}") from None
+    if values.dtype.kind == "f":
+        assert_all_finite(values, input_name="y")
+    elif values.dtype.kind in "OUS":
+        for index, value in enumerate(np.asarray(y, dtype=object).ravel()):
+            if value is None or (isinstance(value, float) and not np.isfinite(value)):
+                raise ValueError(
+                    f"y[{index}] is {value!r}; every sample needs a target."
+                )
 
 
 def _encode_classes(y):
     """``classes_`` and integer codes, refusing a single class."""
-    classes, codes = np.unique(y, return_inverse=True)
+    try:
+        classes, codes = np.unique(y, return_inverse=True)
+    except TypeError as error:
+        raise TypeError(
+            f"y mixes labels that cannot be compared with each other ({error}); "
+            "use labels of one type."
+        ) from None
     if len(classes) < 2:
         raise ValueError(
             f"y has 1 class ({classes[0]!r}); a classifier needs at least 2 classes."
@@ -749,9 +806,12 @@ class AttentionPooling(
         self.target_type_ = None
         if y is None:
             return None, None, None
-        _check_n_samples(y, n_samples)
+        y = _check_n_samples(y, n_samples)
         _check_finite_labels(y)
-        target_type = type_of_target(y, input_name="y")
+        try:
+            target_type = type_of_target(y, input_name="y")
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"y cannot be used as a target: {error}") from None
         self.target_type_ = target_type
         if target_type in _CLASSIFICATION:
             y = column_or_1d(y, warn=True)
@@ -883,10 +943,13 @@ class AttentionPoolingClassifier(ClassifierMixin, _BaseAttentionPooling):
                 "AttentionPoolingClassifier requires y to be passed, but the "
                 "target y is None."
             )
-        _check_n_samples(y, n_samples)
-        y = column_or_1d(y, warn=True)
+        y = _check_n_samples(y, n_samples)
         _check_finite_labels(y)
-        check_classification_targets(y)
+        try:
+            y = column_or_1d(y, warn=True)
+            check_classification_targets(y)
+        except ValueError as error:
+            raise ValueError(f"y cannot be used as class labels: {error}") from None
         self.classes_, codes = _encode_classes(y)
         return "classification", codes, len(self.classes_)
 
@@ -1001,7 +1064,7 @@ class AttentionPoolingRegressor(
                 "AttentionPoolingRegressor requires y to be passed, but the "
                 "target y is None."
             )
-        _check_n_samples(y, n_samples)
+        y = _check_n_samples(y, n_samples)
         return self._check_regression_target(y)
 
     @_fit_context(prefer_skip_nested_validation=True)
