@@ -228,8 +228,15 @@ s2s = AcceleratedAttentionSeq2Seq(
     lr=0.01, validation_fraction=0.1, random_state=0,
 ).fit(Xs[:400], ys[:400])
 
+try:
+    AcceleratedAttentionPoolingRegressor(max_epochs=1).fit(X[:20], y[:20])
+    seed_error = None
+except ValueError as error:
+    seed_error = str(error)
+
 report = {
     "n_processes": accelerator.num_processes,
+    "seed_error": seed_error,
     "seen": seen.epochs,
     "r2": reg.score(X[200:], y[200:]),
     "predictions": reg.predict(X[200:]).tolist(),
@@ -267,6 +274,10 @@ def test_two_processes_train_as_well_as_one(tmp_path):
     out, ranks = _train(tmp_path, 2)
     first, second = ranks
     assert first["n_processes"] == second["n_processes"] == 2
+    assert single["seed_error"] is None
+    assert "random_state must be an int when training on 2 processes" in (
+        first["seed_error"]
+    )
 
     # Gradients were averaged and losses shared: both processes hold the same
     # model and took the same early-stopping decisions.
