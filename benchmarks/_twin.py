@@ -126,8 +126,9 @@ class TwinSeq2Seq(nn.Module):
         outputs, final = self.encoder(packed)
         values, _ = pad_packed_sequence(outputs, batch_first=True)  # (B, S, H)
         final = torch.cat([final[0], final[1]], dim=-1)  # (B, H)
-        mask = torch.arange(values.size(1))[None, :] >= lengths[:, None]
-        negative = torch.zeros(mask.shape).masked_fill_(mask, float("-inf"))
+        steps = torch.arange(values.size(1), device=values.device)
+        mask = steps[None, :] >= lengths.to(values.device)[:, None]  # (B, S)
+        negative = values.new_zeros(mask.shape).masked_fill_(mask, float("-inf"))
         keys = 2 * self.key_layer(values)  # (B, S, A)
         context_values = self.combine_context(values)  # (B, S, H)
         return keys, context_values, negative, torch.tanh(self.bridge(final))
@@ -193,24 +194,43 @@ class TwinSeq2Seq(nn.Module):
         return logits, feed, hidden_gates, hidden
 
 
-def train_epoch(model, optimizer, sources, targets, batch_size, generator, clip=1.0):
-    """One epoch over id arrays; returns the number of target tokens."""
+def train_epoch(
+    model,
+    optimizer,
+    sources,
+    targets,
+    batch_size,
+    generator,
+    clip=1.0,
+    device="cpu",
+    autocast_dtype=None,
+):
+    """One epoch over id arrays; returns the number of target tokens.
+
+    ``autocast_dtype`` (e.g. ``torch.bfloat16``) runs the forward pass under
+    :func:`torch.autocast` on ``device``.
+    """
     model.train()
     lengths = np.array([len(source) for source in sources])
     tokens = 0
+    device_type = torch.device(device).type
     for batch in bucketed_batches(lengths, batch_size, generator):
         source, source_lengths = pad([sources[i] for i in batch])
         target_input, _ = pad([targets[i] for i in batch], before=[BOS])
         target_output, _ = pad([targets[i] for i in batch], after=[EOS])
-        logits = model(source, source_lengths, target_input)
-        loss = F.cross_entropy(
-            logits.flatten(0, 1), target_output.flatten(), ignore_index=PAD
-        )
+        target_output = target_output.to(device)
+        with torch.autocast(
+            device_type, autocast_dtype, enabled=autocast_dtype is not None
+        ):
+            logits = model(source.to(device), source_lengths, target_input.to(device))
+            loss = F.cross_entropy(
+                logits.flatten(0, 1), target_output.flatten(), ignore_index=PAD
+            )
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         optimizer.step()
-        tokens += int((target_output != PAD).sum())
+        tokens += int((target_output != PAD).sum())  # also waits for the device
     return tokens
 
 
@@ -221,19 +241,19 @@ def _sorted_chunks(sources, batch_size):
 
 
 @torch.inference_mode()
-def greedy_decode(model, sources, max_length, batch_size=256):
+def greedy_decode(model, sources, max_length, batch_size=256, device="cpu"):
     """Id lists (end token excluded), batched, finished rows dropped."""
     model.eval()
     results = [None] * len(sources)
     weights = model.weights()
     for chunk in _sorted_chunks(sources, batch_size):
         source, lengths = pad([sources[i] for i in chunk])
-        *memory, hidden = model.encode(source, lengths)
+        *memory, hidden = model.encode(source.to(device), lengths)
         hidden_gates = model.initial_gates(hidden, weights)
         feed = hidden.new_zeros(hidden.shape)
-        tokens = torch.full((len(chunk),), BOS)
-        active = torch.arange(len(chunk))
-        output = torch.full((len(chunk), max_length), EOS)
+        tokens = torch.full((len(chunk),), BOS, device=device)
+        active = torch.arange(len(chunk), device=device)
+        output = torch.full((len(chunk), max_length), EOS, device=device)
         for position in range(max_length):
             logits, feed, hidden_gates, hidden = model.next_logits(
                 tokens, feed, hidden_gates, hidden, memory, weights
@@ -255,8 +275,15 @@ def greedy_decode(model, sources, max_length, batch_size=256):
 
 
 @torch.inference_mode()
-def beam_decode(model, sources, max_length, beam_size=5, batch_size=256,
-                block_rows=640):
+def beam_decode(
+    model,
+    sources,
+    max_length,
+    beam_size=5,
+    batch_size=256,
+    block_rows=640,
+    device="cpu",
+):
     """Length-normalised batched beam search; id lists (end token excluded).
 
     Rows are searched in blocks of ``block_rows // beam_size`` (cache-sized);
@@ -270,18 +297,18 @@ def beam_decode(model, sources, max_length, beam_size=5, batch_size=256,
     for chunk in _sorted_chunks(sources, min(batch_size, block)):
         batch = len(chunk)
         source, lengths = pad([sources[i] for i in chunk])
-        repeat = torch.arange(batch).repeat_interleave(beam_size)
-        *memory, hidden = model.encode(source, lengths)
+        repeat = torch.arange(batch, device=device).repeat_interleave(beam_size)
+        *memory, hidden = model.encode(source.to(device), lengths)
         memory = [part[repeat] for part in memory]
         hidden = hidden[repeat]
         hidden_gates = model.initial_gates(hidden, weights)
         feed = hidden.new_zeros(hidden.shape)
-        tokens = torch.full((batch * beam_size,), BOS)
-        scores = torch.full((batch, beam_size), float("-inf"))
+        tokens = torch.full((batch * beam_size,), BOS, device=device)
+        scores = torch.full((batch, beam_size), float("-inf"), device=device)
         scores[:, 0] = 0.0
-        finished = torch.zeros(batch * beam_size, dtype=torch.bool)
-        lengths = torch.zeros(batch * beam_size)
-        base = torch.arange(batch)[:, None] * beam_size
+        finished = torch.zeros(batch * beam_size, dtype=torch.bool, device=device)
+        lengths = torch.zeros(batch * beam_size, device=device)
+        base = torch.arange(batch, device=device)[:, None] * beam_size
         history, parents = [], []
         pad_only = None
         for _ in range(max_length):
@@ -291,7 +318,7 @@ def beam_decode(model, sources, max_length, beam_size=5, batch_size=256,
             log_probs = torch.log_softmax(logits, dim=-1)  # (B*k, V)
             vocab = log_probs.size(1)
             if pad_only is None:
-                pad_only = torch.full((vocab,), float("-inf"))
+                pad_only = torch.full((vocab,), float("-inf"), device=device)
                 pad_only[PAD] = 0.0
             log_probs = torch.where(finished[:, None], pad_only, log_probs)
             candidates = (scores.view(-1, 1) + log_probs).view(batch, -1)
@@ -313,7 +340,7 @@ def beam_decode(model, sources, max_length, beam_size=5, batch_size=256,
                 normalised = normalised.masked_fill(~done, float("-inf"))
                 break
         chosen = base[:, 0] + normalised.argmax(-1)
-        output = torch.empty((batch, len(history)), dtype=torch.long)
+        output = torch.empty((batch, len(history)), dtype=torch.long, device=device)
         for position in range(len(history) - 1, -1, -1):
             output[:, position] = history[position][chosen]
             chosen = parents[position][chosen]

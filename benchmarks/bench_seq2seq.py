@@ -52,22 +52,23 @@ SETTINGS = dict(embedding_dim=64, hidden_size=128, dropout=0.1)
 
 
 class EpochCPUTime(Callback):
-    """Record the CPU seconds of every training epoch."""
+    """Record the seconds of every training epoch on ``clock``."""
 
-    def __init__(self):
+    def __init__(self, clock=time.process_time):
+        self.clock = clock
         self.seconds = []
 
     def on_epoch_begin(self, net, **kwargs):
-        self._start = time.process_time()
+        self._start = self.clock()
 
     def on_epoch_end(self, net, **kwargs):
-        self.seconds.append(time.process_time() - self._start)
+        self.seconds.append(self.clock() - self._start)
 
 
-def cpu_seconds(function, *args, **kwargs):
-    start = time.process_time()
+def cpu_seconds(function, *args, clock=time.process_time, **kwargs):
+    start = clock()
     result = function(*args, **kwargs)
-    return time.process_time() - start, result
+    return clock() - start, result
 
 
 def reset_peak_rss():
@@ -81,7 +82,15 @@ def peak_rss_mb():
         return int(re.search(r"VmHWM:\s+(\d+)", file.read()).group(1)) / 1024
 
 
-def make_ours(max_epochs, timer, lr, random_state=0):
+class CPUMeter:
+    """CPU seconds and the resident-set high-water mark of this process."""
+
+    clock = staticmethod(time.process_time)
+    reset_peak = staticmethod(reset_peak_rss)
+    peak = staticmethod(peak_rss_mb)
+
+
+def make_ours(max_epochs, timer, lr, random_state=0, device="cpu"):
     return AttentionSeq2Seq(
         cell="gru",
         attention="additive",
@@ -95,52 +104,73 @@ def make_ours(max_epochs, timer, lr, random_state=0):
         callbacks=[timer],
         warm_start=True,
         random_state=random_state,
+        device=device,
         **SETTINGS,
     )
 
 
-def make_twin(X, y, lr, seed=0):
+def make_twin(X, y, lr, seed=0, device="cpu"):
     torch.manual_seed(seed)
     source_vocab, target_vocab = CharVocabulary(X), CharVocabulary(y)
     model = TwinSeq2Seq(len(source_vocab), len(target_vocab), 64, 128, 128, 0.1)
+    model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     return model, optimizer, source_vocab, target_vocab
 
 
-def twin_predict(twin, X, max_length, beam_size):
+def twin_predict(twin, X, max_length, beam_size, device="cpu"):
     model, _, source_vocab, target_vocab = twin
     sources = [source_vocab.encode(text) for text in X]
     if beam_size == 1:
-        ids = greedy_decode(model, sources, max_length)
+        ids = greedy_decode(model, sources, max_length, device=device)
     else:
-        ids = beam_decode(model, sources, max_length, beam_size)
+        ids = beam_decode(model, sources, max_length, beam_size, device=device)
     return [target_vocab.decode(row) for row in ids]
 
 
-def compare(X, y, X_test, y_test, epochs, runs, lr):
+def compare(
+    X,
+    y,
+    X_test,
+    y_test,
+    epochs,
+    runs,
+    lr,
+    device="cpu",
+    meter=CPUMeter,
+    twin_autocast=None,
+):
     """Train and decode both sides, alternating; return the measurements."""
     n_tokens = sum(len(target) + 1 for target in y)  # the end token counts
-    timer = EpochCPUTime()
-    ours = make_ours(1, timer, lr)
-    twin = make_twin(X, y, lr)
+    timer = EpochCPUTime(meter.clock)
+    ours = make_ours(1, timer, lr, device=device)
+    twin = make_twin(X, y, lr, device=device)
     twin_ids = (
         [twin[2].encode(text) for text in X],
         [twin[3].encode(text) for text in y],
     )
     generator = np.random.default_rng(0)
-    peak = {}
+    peak = {"ours": 0.0, "twin": 0.0}
     train = {"ours": [], "twin": []}
     for epoch in range(epochs):
-        reset_peak_rss()
+        meter.reset_peak()
         ours.fit(X, y)  # warm_start: one more epoch
         train["ours"].append(n_tokens / timer.seconds[-1])
-        peak["ours"] = max(peak.get("ours", 0), peak_rss_mb())
-        reset_peak_rss()
+        peak["ours"] = max(peak["ours"], meter.peak())
+        meter.reset_peak()
         seconds, _ = cpu_seconds(
-            train_epoch, twin[0], twin[1], *twin_ids, 64, generator
+            train_epoch,
+            twin[0],
+            twin[1],
+            *twin_ids,
+            64,
+            generator,
+            device=device,
+            autocast_dtype=twin_autocast,
+            clock=meter.clock,
         )
         train["twin"].append(n_tokens / seconds)
-        peak["twin"] = max(peak.get("twin", 0), peak_rss_mb())
+        peak["twin"] = max(peak["twin"], meter.peak())
     max_length = ours.max_output_length_
     decode = {}
     accuracy = {}
@@ -148,17 +178,23 @@ def compare(X, y, X_test, y_test, epochs, runs, lr):
         ours.set_params(beam_size=beam_size)
         speeds = {"ours": [], "twin": []}
         for _ in range(runs):
-            reset_peak_rss()
-            seconds, predicted = cpu_seconds(ours.predict, X_test)
+            meter.reset_peak()
+            seconds, predicted = cpu_seconds(ours.predict, X_test, clock=meter.clock)
             speeds["ours"].append(len(X_test) / seconds)
-            peak["ours"] = max(peak["ours"], peak_rss_mb())
+            peak["ours"] = max(peak["ours"], meter.peak())
             accuracy[("ours", beam_size)] = np.mean(predicted == np.array(y_test))
-            reset_peak_rss()
+            meter.reset_peak()
             seconds, predicted = cpu_seconds(
-                twin_predict, twin, X_test, max_length, beam_size
+                twin_predict,
+                twin,
+                X_test,
+                max_length,
+                beam_size,
+                device,
+                clock=meter.clock,
             )
             speeds["twin"].append(len(X_test) / seconds)
-            peak["twin"] = max(peak["twin"], peak_rss_mb())
+            peak["twin"] = max(peak["twin"], meter.peak())
             accuracy[("twin", beam_size)] = np.mean(
                 np.array(predicted, dtype=object) == np.array(y_test)
             )
@@ -189,17 +225,19 @@ def median(values):
     return statistics.median(values)
 
 
-def report(train, decode, peak, accuracy, scale_rows):
-    print("\nThroughput (median; ratio = ours / twin, higher is better)")
+def report(
+    train, decode, peak, accuracy, scale_rows, unit="CPU-s", memory="peak RSS (MB)"
+):
+    print(f"\nThroughput per {unit} (median; ratio = ours / twin, higher is better)")
     print(f"{'measure':<38}{'ours':>10}{'twin':>10}{'ratio':>8}")
-    lines = [("training target tokens / CPU-s", train)]
-    lines += [("greedy sequences / CPU-s", decode[1])]
-    lines += [("beam-5 sequences / CPU-s", decode[5])]
+    lines = [("training target tokens", train)]
+    lines += [("greedy sequences", decode[1])]
+    lines += [("beam-5 sequences", decode[5])]
     for name, values in lines:
         ours, twin = median(values["ours"]), median(values["twin"])
         print(f"{name:<38}{ours:>10.0f}{twin:>10.0f}{ours / twin:>8.2f}")
     print(
-        f"{'peak RSS (MB)':<38}{peak['ours']:>10.0f}{peak['twin']:>10.0f}"
+        f"{memory:<38}{peak['ours']:>10.0f}{peak['twin']:>10.0f}"
         f"{peak['ours'] / peak['twin']:>8.2f}"
     )
     print("\nall values:", {"train": train, "greedy": decode[1], "beam5": decode[5]})
@@ -210,7 +248,9 @@ def report(train, decode, peak, accuracy, scale_rows):
             f"exact match greedy {accuracy[(side, 1)]:.3f}, "
             f"beam-5 {accuracy[(side, 5)]:.3f}"
         )
-    print("\nScaling with source length (reversal, one epoch, CPU-seconds)")
+    if not scale_rows:
+        return
+    print(f"\nScaling with source length (reversal, one epoch, {unit})")
     print(
         f"{'length':>6}{'ours/1k seq':>13}{'ours/1k tok':>13}"
         f"{'per tok vs 10':>15}{'twin/1k tok':>13}{'ratio':>8}"

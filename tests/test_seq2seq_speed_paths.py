@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from sk_attention._seq2seq._model import Seq2SeqModule
 from sk_attention._seq2seq._search import beam_search, greedy_search
+from sk_attention._text import BOS, PAD
 
 
 def reference_forward(module, source, lengths, target_input):
@@ -101,6 +102,8 @@ def test_stepwise_log_probs_match_teacher_forcing(cell):
     state = module.decoder.start(memory)
     for position, tokens in enumerate(target_input.t()):
         log_probs, state = module.next_token_log_probs(tokens, state, memory)
+        assert torch.all(log_probs[:, PAD] == float("-inf"))
+        assert torch.all(log_probs[:, BOS] == float("-inf"))
         expected = F.log_softmax(logits[:, position, 4:], dim=-1)
         # Pad and start are banned when decoding, so compare the rest.
         torch.testing.assert_close(

@@ -445,8 +445,7 @@ class Seq2SeqModule(nn.Module):
             gates, state, memory
         )
         logits = self.decoder.logits(attentional)  # (batch, V)
-        logits[:, PAD] = float("-inf")
-        logits[:, BOS] = float("-inf")
+        logits[:, PAD : BOS + 1] = float("-inf")  # one fill: the ids are 0 and 1
         return F.log_softmax(logits, dim=-1), state
 
 
