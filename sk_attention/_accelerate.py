@@ -237,16 +237,17 @@ _NOTES = """
     -----
     Launch a script that calls ``fit`` on every process, e.g.
     ``torchrun --nproc_per_node 4 train.py`` or ``accelerate launch
-    --num_processes 4 --mixed_precision bf16 train.py``. Every process must
+    --multi_gpu --num_processes 4 --mixed_precision bf16 train.py``. Every process must
     see the same data and the same int ``random_state``. Each process
     trains on every ``n``-th batch (``batch_size`` is per process), the
     gradients are averaged, and the losses in ``history_`` are means over
     the processes. Afterwards every process holds the same trained model;
     save it from one (``net_.accelerator.is_main_process``) with ``save``,
-    and read it back with this class's ``load``. An accelerated net cannot
-    be pickled. With ``device="cpu"`` the processes communicate with gloo,
-    otherwise process ``i`` of a node uses ``cuda:i`` with NCCL. See the
-    "Scaling out" page of the documentation.
+    and read it back with this class's ``load``, which unpickles nothing
+    and leaves the launch's ``Accelerator`` behind. With ``device="cpu"``
+    the processes communicate with gloo, otherwise process ``i`` of a node
+    uses ``cuda:i`` with NCCL. See the "Scaling out" page of the
+    documentation.
 """
 
 
