@@ -76,7 +76,10 @@ html_theme_options = {
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
 }
-html_sidebars = {"index": [], "faq": [], "benchmarks": [], "scaling": []}
+# Pages without a section of their own get no (empty) section navigation.
+html_sidebars = {
+    page: [] for page in ("index", "getting_started", "faq", "benchmarks", "scaling")
+}
 
 
 def _skip_scikit_learn_members(app, what, name, obj, skip, options):
