@@ -120,3 +120,17 @@ def test_beam_of_width_one_is_greedy_on_the_fused_decoder():
         greedy = greedy_search(module, memory, 6)
         beam = beam_search(module, memory, 6, beam_size=1)
     assert torch.equal(greedy, beam[:, : greedy.size(1)])
+
+
+def test_selecting_short_rows_drops_their_padding_but_not_their_output():
+    module = make_module("lstm", "additive", 1)
+    source, lengths, _ = make_batch()
+    with torch.inference_mode():
+        memory = module.encode(source, lengths)
+        short = memory.select(torch.tensor([2, 1]))
+        assert short.mask.shape == (2, 4) and short.keys.shape[1] == 4
+        alone = module.encode(source[[2, 1], :4], lengths[[2, 1]])
+        assert torch.equal(greedy_search(module, short, 6),
+                           greedy_search(module, alone, 6))
+        assert torch.equal(beam_search(module, memory, 6, 3)[[2, 1]],
+                           beam_search(module, alone, 6, 3))

@@ -60,13 +60,19 @@ class Memory:
     step_weights: tuple
 
     def select(self, index):
-        """The memory of the batch rows ``index`` (for beam search)."""
+        """The memory of the batch rows ``index`` (for beam search).
+
+        Source steps that are padding in every selected row are dropped, so
+        a search over fewer or shorter rows attends over less.
+        """
+        mask = self.mask.index_select(0, index)  # (n, src_len)
+        steps = int(mask.sum(1).max()) if len(index) else mask.size(1)
         return Memory(
-            self.values.index_select(0, index),
-            self.keys.index_select(0, index),
-            self.mask.index_select(0, index),
+            self.values[:, :steps].index_select(0, index),
+            self.keys[:, :steps].index_select(0, index),
+            mask[:, :steps],
             self.final.index_select(1, index),
-            self.combined.index_select(0, index),
+            self.combined[:, :steps].index_select(0, index),
             self.step_weights,
         )
 
