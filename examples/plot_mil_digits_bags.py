@@ -35,6 +35,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
@@ -43,6 +44,9 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler  # noqa: E
 
 from sk_attention import AttentionPooling, AttentionPoolingClassifier  # noqa: E402
 
+# Networks this small gain almost nothing from a second thread, and threads
+# that wait on each other cost a lot when the machine is busy.
+torch.set_num_threads(1)
 DIGITS = load_digits()
 
 
