@@ -459,7 +459,7 @@ def test_pooling_refuses_what_is_not_a_sequence_of_numbers(pooling_models, name,
 
 @st.composite
 def flawed_targets(draw):
-    """Targets that cannot be learned, and why (a label for the message)."""
+    """Targets that cannot be learned: wrong length or rank, or a missing label."""
     n = len(TRAIN_LABELS)
     labels = draw(
         st.sampled_from([TRAIN_LABELS, TRAIN_LABELS.astype(str), TRAIN_LABELS * 0.5])
