@@ -207,8 +207,10 @@ def _check_item(item, index, argument, is_text):
                     "token lists must hold strings."
                 )
         return tokens
-    expected = "a string or a list of string tokens" if index == 0 else (
-        f"a token list like {argument}[0]"
+    expected = (
+        "a string or a list of string tokens"
+        if index == 0
+        else (f"a token list like {argument}[0]")
     )
     raise TypeError(
         f"{argument}[{index}] is a {type(item).__name__} ({item!r:.40}); "
@@ -270,9 +272,7 @@ class Vocabulary:
         """
         counts = Counter(token for sequence in sequences for token in sequence)
         kept = [
-            token
-            for token, count in counts.most_common()
-            if count >= min_frequency
+            token for token, count in counts.most_common() if count >= min_frequency
         ]
         return cls(kept[:max_size] if max_size is not None else kept)
 
@@ -282,7 +282,8 @@ class Vocabulary:
     def encode(self, tokens):
         """Token ids, unseen tokens mapped to the unknown id."""
         return np.fromiter(
-            (self._ids.get(token, UNK) for token in tokens), dtype=np.int64,
+            (self._ids.get(token, UNK) for token in tokens),
+            dtype=np.int64,
             count=len(tokens),
         )
 

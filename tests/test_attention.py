@@ -52,7 +52,10 @@ def test_matches_loop_over_steps(name, inputs):
             for q in range(N_QUERIES):
                 n = int(lengths[b])
                 scores = torch.stack(
-                    [_loop_score(name, module, keys[b, i], query[b, q]) for i in range(n)]
+                    [
+                        _loop_score(name, module, keys[b, i], query[b, q])
+                        for i in range(n)
+                    ]
                 )
                 expected = torch.softmax(scores, dim=0)
                 torch.testing.assert_close(weights[b, q, :n], expected)

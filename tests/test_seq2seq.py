@@ -16,8 +16,16 @@ from sk_attention import AttentionSeq2Seq
 from sk_attention._attention import ATTENTION_SCORES
 
 # Small and fast, but enough to learn short copy-like tasks.
-TINY = dict(embedding_dim=16, hidden_size=32, max_epochs=4, lr=1e-2, batch_size=16,
-            validation_fraction=None, early_stopping=False, random_state=0)
+TINY = dict(
+    embedding_dim=16,
+    hidden_size=32,
+    max_epochs=4,
+    lr=1e-2,
+    batch_size=16,
+    validation_fraction=None,
+    early_stopping=False,
+    random_state=0,
+)
 PAIRS_X = ["abc", "bca", "cab", "acb", "bac", "cba", "aab", "bba"] * 8
 PAIRS_Y = [x[::-1] for x in PAIRS_X]
 
@@ -26,7 +34,10 @@ PAIRS_Y = [x[::-1] for x in PAIRS_X]
 def reversal_model(reversal_data):
     X_train, y_train, _, _ = reversal_data
     return AttentionSeq2Seq(
-        embedding_dim=32, hidden_size=64, max_epochs=20, lr=3e-3,
+        embedding_dim=32,
+        hidden_size=64,
+        max_epochs=20,
+        lr=3e-3,
         random_state=0,
     ).fit(X_train, y_train)
 
@@ -61,10 +72,12 @@ def test_token_lists_in_give_token_lists_out():
 def test_word_tokenizers_join_with_spaces():
     X = ["one two", "two one", "one one", "two two"] * 8
     y = [" ".join(reversed(x.split())) for x in X]
-    model = AttentionSeq2Seq(source_tokenizer="word", target_tokenizer="word",
-                             **{**TINY, "max_epochs": 15}).fit(X, y)
+    model = AttentionSeq2Seq(
+        source_tokenizer="word", target_tokenizer="word", **{**TINY, "max_epochs": 15}
+    ).fit(X, y)
     assert model.source_vocab_.tokens == ["one", "two"] or set(
-        model.source_vocab_.tokens) == {"one", "two"}
+        model.source_vocab_.tokens
+    ) == {"one", "two"}
     assert model.score(X, y) == 1.0
 
 
@@ -90,7 +103,7 @@ def test_attention_weights_shapes_and_rows(small_model):
     for w, source, output in zip(weights, ["abc", "ab", "abca"], predictions):
         assert w.shape == (len(output), len(source))
         np.testing.assert_allclose(w.sum(axis=1), 1.0, rtol=1e-5)
-    (w, source, output), = small_model.attention_weights(["abc"], return_tokens=True)
+    ((w, source, output),) = small_model.attention_weights(["abc"], return_tokens=True)
     assert source == ["a", "b", "c"] and "".join(output) == predictions[0]
 
 
@@ -98,8 +111,9 @@ def test_beam_search_of_width_one_equals_greedy(reversal_model, reversal_data):
     _, _, X_test, _ = reversal_data
     greedy = reversal_model.predict(X_test)
     beam = clone(reversal_model).set_params(beam_size=1)
-    beam.__dict__.update({k: v for k, v in vars(reversal_model).items()
-                          if k.endswith("_")})
+    beam.__dict__.update(
+        {k: v for k, v in vars(reversal_model).items() if k.endswith("_")}
+    )
     assert list(beam.predict(X_test)) == list(greedy)
 
 
@@ -127,8 +141,9 @@ def test_unseen_characters_map_to_unknown(small_model):
 def test_same_random_state_gives_identical_models():
     first = AttentionSeq2Seq(**TINY).fit(PAIRS_X, PAIRS_Y)
     second = AttentionSeq2Seq(**TINY).fit(PAIRS_X, PAIRS_Y)
-    for a, b in zip(first.attention_weights(PAIRS_X[:8]),
-                    second.attention_weights(PAIRS_X[:8])):
+    for a, b in zip(
+        first.attention_weights(PAIRS_X[:8]), second.attention_weights(PAIRS_X[:8])
+    ):
         np.testing.assert_array_equal(a, b)
     assert list(first.predict(PAIRS_X)) == list(second.predict(PAIRS_X))
 
@@ -177,7 +192,9 @@ def test_pickle_and_joblib_round_trip(small_model, tmp_path):
     restored = pickle.loads(pickle.dumps(small_model))
     assert list(restored.predict(PAIRS_X)) == list(expected)
     joblib.dump(small_model, tmp_path / "model.joblib")
-    assert list(joblib.load(tmp_path / "model.joblib").predict(PAIRS_X)) == list(expected)
+    assert list(joblib.load(tmp_path / "model.joblib").predict(PAIRS_X)) == list(
+        expected
+    )
 
 
 def test_save_load_round_trip(small_model, tmp_path):
@@ -186,8 +203,10 @@ def test_save_load_round_trip(small_model, tmp_path):
     restored = AttentionSeq2Seq.load(path)
     assert restored.get_params() == small_model.get_params()
     assert list(restored.predict(PAIRS_X)) == list(small_model.predict(PAIRS_X))
-    for a, b in zip(restored.attention_weights(PAIRS_X[:4]),
-                    small_model.attention_weights(PAIRS_X[:4])):
+    for a, b in zip(
+        restored.attention_weights(PAIRS_X[:4]),
+        small_model.attention_weights(PAIRS_X[:4]),
+    ):
         np.testing.assert_array_equal(a, b)
 
 
@@ -208,14 +227,17 @@ def test_load_refuses_a_pickle_and_runs_nothing(small_model, tmp_path):
 def test_custom_tokenizer_must_be_given_again_on_load(tmp_path):
     tokenizer = (lambda s: s.split("-"), "-".join)
     X = ["a-b", "b-a", "a-a", "b-b"] * 8
-    model = AttentionSeq2Seq(source_tokenizer=tokenizer, target_tokenizer=tokenizer,
-                             **TINY).fit(X, X)
+    model = AttentionSeq2Seq(
+        source_tokenizer=tokenizer, target_tokenizer=tokenizer, **TINY
+    ).fit(X, X)
     model.save(tmp_path / "m.safetensors")
     with pytest.raises(ValueError, match="custom source_tokenizer"):
         AttentionSeq2Seq.load(tmp_path / "m.safetensors")
-    restored = AttentionSeq2Seq.load(tmp_path / "m.safetensors",
-                                     source_tokenizer=tokenizer,
-                                     target_tokenizer=tokenizer)
+    restored = AttentionSeq2Seq.load(
+        tmp_path / "m.safetensors",
+        source_tokenizer=tokenizer,
+        target_tokenizer=tokenizer,
+    )
     assert list(restored.predict(X)) == list(model.predict(X))
 
 
@@ -284,3 +306,21 @@ def test_pandas_series_input(small_model):
     pd = pytest.importorskip("pandas")
     predictions = small_model.predict(pd.Series(["abc", "cab"]))
     assert predictions.shape == (2,)
+
+
+def test_inference_streams_in_chunks_and_names_the_right_sample(small_model):
+    from sk_attention._seq2seq import _estimator
+
+    model = clone(small_model).set_params(predict_batch_size=2)
+    model.__dict__.update(
+        {k: v for k, v in vars(small_model).items() if k.endswith("_")}
+    )
+    chunk = _estimator._CHUNK_BATCHES * 2
+    X = PAIRS_X[:8] * (chunk // 4 + 1)  # more than one chunk
+    assert list(model.predict(X)) == list(small_model.predict(X))
+    weights = model.attention_weights(X)
+    assert len(weights) == len(X)
+    assert all(w.base is None for w in weights)  # copies, not batch views
+    bad = list(X) + [""]
+    with pytest.raises(ValueError, match=rf"X\[{len(X)}\] has no tokens"):
+        model.predict(bad)

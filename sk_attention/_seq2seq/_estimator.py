@@ -34,6 +34,10 @@ from ._transformer import TransformerSeq2SeqModule
 
 __all__ = ["AttentionSeq2Seq"]
 
+# predict and attention_weights work through the input this many decoding
+# batches at a time.
+_CHUNK_BATCHES = 16
+
 _TOKENIZER_CONSTRAINT = [StrOptions({"char", "word"}), callable, tuple]
 
 
@@ -397,15 +401,15 @@ class AttentionSeq2Seq(BaseEstimator):
         """
         check_is_fitted(self)
         X_items, _ = check_text_sequences(X, "X")
-        predicted = self._decode(self._source_ids(X_items))
-        outputs = np.empty(len(predicted), dtype=object)
-        for index, ids in enumerate(predicted):
-            tokens = self.target_vocab_.decode(ids)
-            outputs[index] = (
-                self.target_tokenizer_.detokenize(tokens)
-                if self.target_is_text_
-                else tokens
-            )
+        outputs = np.empty(len(X_items), dtype=object)
+        for start, chunk in self._chunks(X_items):
+            for offset, ids in enumerate(self._decode(self._source_ids(chunk, start))):
+                tokens = self.target_vocab_.decode(ids)
+                outputs[start + offset] = (
+                    self.target_tokenizer_.detokenize(tokens)
+                    if self.target_is_text_
+                    else tokens
+                )
         return outputs
 
     def score(self, X, y):
@@ -457,28 +461,19 @@ class AttentionSeq2Seq(BaseEstimator):
             )
         check_is_fitted(self)
         X_items, _ = check_text_sequences(X, "X")
-        source_tokens = self._tokens(X_items, self.source_tokenizer_, "X")
-        source_ids = [self.source_vocab_.encode(tokens) for tokens in source_tokens]
-        predicted = self._decode(source_ids)
-        weights = [None] * len(source_ids)
-        for batch, inputs in self._batches(source_ids):
-            targets = [np.array([BOS, *predicted[i]], dtype=np.int64) for i in batch]
-            inputs["target_input"] = collate_sources(targets)["source"].to(
-                inputs["source"].device
-            )
-            with torch.inference_mode():
-                _, batch_weights = self.net_.module_(
-                    **inputs, need_weights="all" if all_heads else True
-                )  # (batch, [layers, heads,] tgt_len, src_len)
-            for row, index in enumerate(batch):
-                n_out, n_src = len(predicted[index]), len(source_ids[index])
-                weights[index] = batch_weights[row, ..., :n_out, :n_src].cpu().numpy()
-        if not return_tokens:
-            return weights
-        return [
-            (w, tokens, self.target_vocab_.decode(ids))
-            for w, tokens, ids in zip(weights, source_tokens, predicted)
-        ]
+        results = []
+        for start, chunk in self._chunks(X_items):
+            source_ids = self._source_ids(chunk, start)
+            predicted = self._decode(source_ids)
+            weights = self._forced_attention(source_ids, predicted, all_heads)
+            if return_tokens:
+                source_tokens = self._tokens(chunk, self.source_tokenizer_, "X", start)
+                weights = [
+                    (w, tokens, self.target_vocab_.decode(ids))
+                    for w, tokens, ids in zip(weights, source_tokens, predicted)
+                ]
+            results.extend(weights)
+        return results
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -564,6 +559,7 @@ class AttentionSeq2Seq(BaseEstimator):
                     f"stored safely; pass it again: load(path, {name}=...)."
                 )
         model = cls(**saved)
+        model._validate_params()  # a crafted file must not bypass validation
         model._set_text_state(
             Vocabulary(config["source_vocab"]),
             Vocabulary(config["target_vocab"]),
@@ -633,12 +629,16 @@ class AttentionSeq2Seq(BaseEstimator):
             )
 
     @staticmethod
-    def _tokens(items, tokenizer, argument):
-        """Token lists for validated items (strings are tokenized)."""
+    def _tokens(items, tokenizer, argument, offset=0):
+        """Token lists for validated items (strings are tokenized).
+
+        ``offset`` is the index of ``items[0]`` in the user's input, so that
+        errors about a chunk name the right sample.
+        """
         if not items or not isinstance(items[0], str):
             return items
         token_lists = []
-        for index, text in enumerate(items):
+        for index, text in enumerate(items, offset):
             tokens = tokenizer.tokenize(text)
             if not isinstance(tokens, (list, tuple)) or not all(
                 isinstance(token, str) for token in tokens
@@ -650,9 +650,9 @@ class AttentionSeq2Seq(BaseEstimator):
             token_lists.append(list(tokens))
         return token_lists
 
-    def _source_ids(self, X_items):
-        tokens = self._tokens(X_items, self.source_tokenizer_, "X")
-        for index, sequence in enumerate(tokens):
+    def _source_ids(self, X_items, offset=0):
+        tokens = self._tokens(X_items, self.source_tokenizer_, "X", offset)
+        for index, sequence in enumerate(tokens, offset):
             if not sequence:
                 raise ValueError(
                     f"X[{index}] has no tokens; every source sequence needs at "
@@ -739,6 +739,36 @@ class AttentionSeq2Seq(BaseEstimator):
             verbose=self.verbose,
             **self._module_params(),
         )
+
+    def _chunks(self, items):
+        """Consecutive slices of the input, so that inference streams.
+
+        Tokens, ids and decoded outputs exist for one chunk at a time, which
+        keeps the memory of ``predict`` near that of one chunk plus the
+        output however long the input is.
+        """
+        size = _CHUNK_BATCHES * self.predict_batch_size
+        for start in range(0, len(items), size):
+            yield start, items[start : start + size]
+
+    def _forced_attention(self, source_ids, predicted, all_heads):
+        """Attention weights of the decoder run over its own predictions."""
+        weights = [None] * len(source_ids)
+        for batch, inputs in self._batches(source_ids):
+            targets = [np.array([BOS, *predicted[i]], dtype=np.int64) for i in batch]
+            inputs["target_input"] = collate_sources(targets)["source"].to(
+                inputs["source"].device
+            )
+            with torch.inference_mode():
+                _, batch_weights = self.net_.module_(
+                    **inputs, need_weights="all" if all_heads else True
+                )  # (batch, [layers, heads,] tgt_len, src_len)
+            batch_weights = batch_weights.cpu().numpy()
+            for row, index in enumerate(batch):
+                n_out, n_src = len(predicted[index]), len(source_ids[index])
+                # A copy, so that no result keeps its whole batch alive.
+                weights[index] = batch_weights[row, ..., :n_out, :n_src].copy()
+        return weights
 
     def _batches(self, source_ids):
         """Length-sorted batches of sources, collated onto the net's device."""
