@@ -82,18 +82,23 @@ html_sidebars = {
 }
 
 
-def _skip_scikit_learn_members(app, what, name, obj, skip, options):
-    """Leave methods inherited from scikit-learn to scikit-learn's docs.
+# Libraries whose inherited methods are documented on their own sites.
+_UPSTREAM_MODULES = ("sklearn.", "distributed.")
 
-    ``get_params``, ``set_output``, ``score`` of the mixins and the rest are
-    documented there, and their docstrings link to labels of scikit-learn's
-    own site, which do not exist here.
+
+def _skip_upstream_members(app, what, name, obj, skip, options):
+    """Leave methods inherited from scikit-learn or dask to their own docs.
+
+    ``get_params``, ``set_output``, ``score`` of the mixins, the hooks of
+    dask's ``WorkerPlugin`` and the rest are documented there, and their
+    docstrings link to labels of those projects' sites, which do not exist
+    here.
     """
     module = getattr(obj, "__module__", None) or ""
-    if what == "class" and module.startswith("sklearn."):
+    if what == "class" and module.startswith(_UPSTREAM_MODULES):
         return True
     return None
 
 
 def setup(app):
-    app.connect("autodoc-skip-member", _skip_scikit_learn_members)
+    app.connect("autodoc-skip-member", _skip_upstream_members)

@@ -264,7 +264,7 @@ class AcceleratedAttentionSeq2Seq(_AcceleratedMixin, AttentionSeq2Seq):
     --------
     Run as a plain script, it trains as one process:
 
-    >>> from sk_attention._accelerate import AcceleratedAttentionSeq2Seq
+    >>> from sk_attention.distributed import AcceleratedAttentionSeq2Seq
     >>> X = ["abc", "bca", "cab", "acb", "bac", "cba"] * 20
     >>> y = [x[::-1] for x in X]
     >>> model = AcceleratedAttentionSeq2Seq(
@@ -288,7 +288,7 @@ class AcceleratedAttentionPooling(_AcceleratedMixin, AttentionPooling):
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_attention._accelerate import AcceleratedAttentionPooling
+    >>> from sk_attention.distributed import AcceleratedAttentionPooling
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(40, 6, 3))
     >>> y = (X[:, :, 0].max(axis=1) > 1).astype(int)
@@ -311,7 +311,7 @@ through accelerate.
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_attention._accelerate import (
+    >>> from sk_attention.distributed import (
     ...     AcceleratedAttentionPoolingClassifier)
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(60, 5, 2))
@@ -335,7 +335,7 @@ through accelerate.
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_attention._accelerate import AcceleratedAttentionPoolingRegressor
+    >>> from sk_attention.distributed import AcceleratedAttentionPoolingRegressor
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(50, 5, 2))
     >>> y = X[:, :, 0].max(axis=1)

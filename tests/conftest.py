@@ -39,6 +39,22 @@ def reversal_data():
     """A reverse-the-string task: 1,200 strings of 3-7 letters."""
     from sk_attention.datasets import make_reversal
 
-    X, y = make_reversal(1200, min_length=3, max_length=7, alphabet="abcdefgh",
-                         random_state=0)
+    X, y = make_reversal(
+        1200, min_length=3, max_length=7, alphabet="abcdefgh", random_state=0
+    )
     return X[:1000], y[:1000], X[1000:], y[1000:]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Run the suite on one torch thread.
+
+    The networks in the tests are tiny and gain nothing from threads, while
+    threads that spin-wait lose badly wherever cores are shared (a dask
+    worker, a parallel search, a busy machine). One thread also makes exact
+    comparisons with other processes (workers, subprocesses) hold.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

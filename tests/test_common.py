@@ -1,7 +1,5 @@
 """scikit-learn's estimator checks on the attention pooling estimators."""
 
-import pytest
-import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sk_attention._pooling import (
@@ -18,16 +16,6 @@ TINY = dict(
     batch_size=32,
     random_state=0,
 )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny networks gain nothing from threads, and lose much when cores are
-    shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 # A 2-D X is read as n_samples univariate sequences: its columns are steps,

@@ -11,7 +11,6 @@ import textwrap
 
 import numpy as np
 import pytest
-import torch
 from joblib import parallel_config
 from sklearn.model_selection import GridSearchCV
 
@@ -23,8 +22,13 @@ from sk_attention import (
 )
 
 SEQ2SEQ = dict(
-    embedding_dim=8, hidden_size=8, max_epochs=2, batch_size=4, lr=1e-2,
-    validation_fraction=None, early_stopping=False,
+    embedding_dim=8,
+    hidden_size=8,
+    max_epochs=2,
+    batch_size=4,
+    lr=1e-2,
+    validation_fraction=None,
+    early_stopping=False,
 )
 # Several scripts, so the vocabulary order cannot follow a set's order.
 TEXT_X = ["abc", "bca", "😀b", "cé", "שלום", "مر", "ab\x00", "ba"] * 2
@@ -33,14 +37,6 @@ POOLING = dict(hidden_layer_sizes=(8,), attention_size=8, max_epochs=3, batch_si
 _rng = np.random.RandomState(0)
 SEQUENCES = [_rng.normal(size=(n, 3)) for n in _rng.randint(2, 7, size=24)]
 TARGETS = np.array([s[:, 0].max() for s in SEQUENCES])
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def fingerprint(random_state):
@@ -86,8 +82,12 @@ def test_same_random_state_gives_identical_predictions_across_processes():
     hash_seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
     env = {**os.environ, "PYTHONHASHSEED": hash_seed, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True,
-        timeout=300, check=True,
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
     )
     assert bytes.fromhex(result.stdout) == fingerprint(0)
 

@@ -46,14 +46,6 @@ FAMILIES = pytest.mark.parametrize(
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 class InterruptAt(Callback):
     """Raise KeyboardInterrupt, as Ctrl-C would, at an epoch (and batch)."""
 

@@ -32,14 +32,6 @@ SEQUENCES = _rng.normal(size=(16, 4, 3))
 LABELS = np.arange(16) % 2
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _seq2seq():
     model = AttentionSeq2Seq(
         embedding_dim=8, hidden_size=8, max_epochs=1, validation_fraction=None,

@@ -27,16 +27,6 @@ TINY = dict(hidden_layer_sizes=(8,), attention_size=8, max_epochs=3, random_stat
 ESTIMATORS = [AttentionPooling, AttentionPoolingClassifier, AttentionPoolingRegressor]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny networks gain nothing from threads, and lose much when cores are
-    shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def ragged(n_samples, n_features=2, seed=0, min_length=2, max_length=9):
     rng = np.random.RandomState(seed)
     lengths = rng.randint(min_length, max_length + 1, size=n_samples)

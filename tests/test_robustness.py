@@ -19,7 +19,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -38,20 +37,17 @@ NAMES_X = r"\bX\b"
 NAMES_X_OR_Y = r"\b[Xy]\b"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny networks gain nothing from threads and lose much on shared cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # -- AttentionSeq2Seq ------------------------------------------------------
 
 SEQ2SEQ = dict(
-    embedding_dim=8, hidden_size=8, max_epochs=1, batch_size=8, lr=1e-2,
-    validation_fraction=None, early_stopping=False, max_output_length=6,
+    embedding_dim=8,
+    hidden_size=8,
+    max_epochs=1,
+    batch_size=8,
+    lr=1e-2,
+    validation_fraction=None,
+    early_stopping=False,
+    max_output_length=6,
     random_state=0,
 )
 TRAIN_X = ["abc", "bca", "cab", "acb", "bac", "cba"]
@@ -61,8 +57,20 @@ TRAIN_Y = [x[::-1] for x in TRAIN_X]
 # marks alone and composed, right-to-left scripts and direction marks, NUL,
 # a lone surrogate, a byte-order mark, line breaks.
 HARD_TEXT = [
-    "😀", "👩\u200d👩\u200d👧", "e\u0301", "\u0301", "שלום", "مرحبا", "\u202e",
-    "\u200f", "\x00", "\ud800", "\ufeff", "\r\n", "\t", " ",
+    "😀",
+    "👩\u200d👩\u200d👧",
+    "e\u0301",
+    "\u0301",
+    "שלום",
+    "مرحبا",
+    "\u202e",
+    "\u200f",
+    "\x00",
+    "\ud800",
+    "\ufeff",
+    "\r\n",
+    "\t",
+    " ",
 ]
 texts = st.lists(
     st.one_of(st.characters(), st.sampled_from(HARD_TEXT)), max_size=12
@@ -187,11 +195,7 @@ def test_seq2seq_fit_refuses_unusable_training_data(X_items, y_items, kind):
     assert (list(X), list(y)) == before
 
 
-@given(
-    pairs=st.lists(
-        st.tuples(texts.filter(bool), texts), min_size=1, max_size=4
-    )
-)
+@given(pairs=st.lists(st.tuples(texts.filter(bool), texts), min_size=1, max_size=4))
 def test_seq2seq_fits_any_unicode_text(pairs):
     X, y = [x for x, _ in pairs], [t for _, t in pairs]
     before = (list(X), list(y))
@@ -253,7 +257,10 @@ def test_unusable_devices_are_refused_by_name(device):
 # -- attention pooling -----------------------------------------------------
 
 POOLING = dict(
-    hidden_layer_sizes=(4,), attention_size=4, max_epochs=1, batch_size=8,
+    hidden_layer_sizes=(4,),
+    attention_size=4,
+    max_epochs=1,
+    batch_size=8,
     random_state=0,
 )
 N_FEATURES = 3

@@ -34,7 +34,7 @@ class TorchThreads(WorkerPlugin):
 
     Examples
     --------
-    >>> from sk_attention._distributed import TorchThreads
+    >>> from sk_attention.distributed import TorchThreads
     >>> plugin = TorchThreads(1)
     >>> plugin.n_threads
     1
