@@ -27,6 +27,7 @@ __all__ = [
     "make_callbacks",
     "make_optimizer",
     "make_train_split",
+    "progress",
     "seeded",
     "torch_seed",
 ]
@@ -246,3 +247,30 @@ def make_callbacks(estimator):
 
 def _silent(*args, **kwargs):
     """A sink that drops skorch's messages when ``verbose=0``."""
+
+
+def progress(iterable, verbose, description, total=None):
+    """Wrap an inference loop in a progress bar when ``verbose >= 2``.
+
+    Training progress is skorch's (its epoch table, or its ``ProgressBar``
+    callback); this covers long ``predict``/``transform`` calls.
+
+    Parameters
+    ----------
+    iterable : iterable
+    verbose : int
+    description : str
+        Shown before the bar, e.g. ``"predict"``.
+    total : int, default=None
+        Number of items, if known.
+
+    Returns
+    -------
+    iterable
+        ``iterable`` itself, or a tqdm bar over it.
+    """
+    if not verbose or verbose < 2:
+        return iterable
+    from tqdm.auto import tqdm  # a skorch dependency
+
+    return tqdm(iterable, total=total, desc=description, unit="chunk")

@@ -504,3 +504,13 @@ def test_save_warns_about_settings_json_cannot_hold(tmp_path):
     )
     with pytest.raises(ValueError, match="attention"):
         AttentionPoolingClassifier.load(tmp_path / "clf.safetensors", attention="x")
+
+
+def test_verbose_2_shows_inference_progress(capsys):
+    X = np.random.RandomState(0).normal(size=(20, 5, 3))
+    pooling = AttentionPooling(verbose=2).fit(X)
+    capsys.readouterr()
+    pooling.transform(X)
+    assert "AttentionPooling" in capsys.readouterr().err
+    pooling.set_params(verbose=0).transform(X)
+    assert capsys.readouterr().err == ""

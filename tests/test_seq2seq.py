@@ -324,3 +324,14 @@ def test_inference_streams_in_chunks_and_names_the_right_sample(small_model):
     bad = list(X) + [""]
     with pytest.raises(ValueError, match=rf"X\[{len(X)}\] has no tokens"):
         model.predict(bad)
+
+
+def test_verbose_2_shows_inference_progress(small_model, capsys):
+    model = clone(small_model).set_params(verbose=2)
+    model.__dict__.update(
+        {k: v for k, v in vars(small_model).items() if k.endswith("_")}
+    )
+    model.predict(PAIRS_X)
+    assert "AttentionSeq2Seq" in capsys.readouterr().err
+    small_model.predict(PAIRS_X)
+    assert capsys.readouterr().err == ""

@@ -37,6 +37,7 @@ from .._training import (
     make_callbacks,
     make_optimizer,
     make_train_split,
+    progress,
     seeded,
     torch_seed,
 )
@@ -248,7 +249,9 @@ default="adam"
         validation split. With an int, CPU results are identical across
         calls.
     verbose : int, default=0
-        Print skorch's per-epoch table if positive.
+        1 prints skorch's per-epoch table; 2 also shows a progress bar over
+        the chunks of inference (``transform``, ``predict``,
+        ``attention_weights``).
 """
 
 _INPUT_DOC = """
@@ -448,7 +451,10 @@ class _BaseAttentionPooling(BaseEstimator):
         device = next(iter(module.buffers())).device
         elements = _CHUNK_ELEMENTS if device.type == "cpu" else _GPU_CHUNK_ELEMENTS
         with torch.inference_mode():
-            for index, batch, lengths in sequences.chunks(module.step_width, elements):
+            chunks = sequences.chunks(module.step_width, elements)
+            for index, batch, lengths in progress(
+                chunks, self.verbose, type(self).__name__
+            ):
                 batch = torch.from_numpy(batch).to(device)  # (b, n_steps, F)
                 lengths_t = torch.from_numpy(lengths).to(device)  # (b,)
                 pooled, weights = module.pool(batch, lengths_t, output == "weights")

@@ -23,6 +23,7 @@ from .._training import (
     make_callbacks,
     make_optimizer,
     make_train_split,
+    progress,
     seeded,
     torch_seed,
 )
@@ -173,7 +174,8 @@ class AttentionSeq2Seq(BaseEstimator):
         Seeds weight initialisation, batch order, dropout and the validation
         split: on the CPU, equal seeds give bit-identical models.
     verbose : int, default=0
-        1 prints skorch's per-epoch table.
+        1 prints skorch's per-epoch table; 2 also shows a progress bar over
+        the chunks of ``predict`` and ``attention_weights``.
 
     Attributes
     ----------
@@ -748,7 +750,8 @@ class AttentionSeq2Seq(BaseEstimator):
         output however long the input is.
         """
         size = _CHUNK_BATCHES * self.predict_batch_size
-        for start in range(0, len(items), size):
+        starts = range(0, len(items), size)
+        for start in progress(starts, self.verbose, type(self).__name__):
             yield start, items[start : start + size]
 
     def _forced_attention(self, source_ids, predicted, all_heads):
