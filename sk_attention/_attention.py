@@ -65,7 +65,9 @@ class _Attention(nn.Module):
     def score(self, query, projected_keys):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def forward(self, query, projected_keys, values, mask, need_weights=True):
+    def forward(
+        self, query, projected_keys, values, mask, need_weights=True, dropout=0.0
+    ):
         """Attend from ``query`` over ``values``.
 
         Parameters
@@ -77,6 +79,10 @@ class _Attention(nn.Module):
         mask : torch.BoolTensor of shape (batch, n_keys)
         need_weights : bool, default=True
             Return the weights; some rules run a fused kernel without them.
+        dropout : float, default=0.0
+            In training mode, drop this fraction of the weights (and scale
+            the rest) before the weighted sum; the returned weights are
+            the undropped ones.
 
         Returns
         -------
@@ -84,7 +90,8 @@ class _Attention(nn.Module):
         weights : torch.Tensor of shape (batch, n_queries, n_keys) or None
         """
         weights = masked_softmax(self.score(query, projected_keys), mask)
-        context = torch.bmm(weights, values)  # (batch, n_queries, value_size)
+        dropped = F.dropout(weights, dropout, self.training)
+        context = torch.bmm(dropped, values)  # (batch, n_queries, value_size)
         return context, weights
 
 
@@ -171,11 +178,17 @@ class ScaledDotAttention(_Attention):
     def score(self, query, projected_keys):
         return torch.bmm(query, projected_keys.transpose(1, 2)) * self.scale
 
-    def forward(self, query, projected_keys, values, mask, need_weights=True):
+    def forward(
+        self, query, projected_keys, values, mask, need_weights=True, dropout=0.0
+    ):
         if need_weights:
-            return super().forward(query, projected_keys, values, mask)
+            return super().forward(query, projected_keys, values, mask, dropout=dropout)
         context = F.scaled_dot_product_attention(
-            query, projected_keys, values, attn_mask=mask[:, None, :]
+            query,
+            projected_keys,
+            values,
+            attn_mask=mask[:, None, :],
+            dropout_p=dropout if self.training else 0.0,
         )  # (batch, n_queries, value_size)
         return context, None
 

@@ -6,6 +6,7 @@ import pickle
 import joblib
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -335,3 +336,35 @@ def test_verbose_2_shows_inference_progress(small_model, capsys):
     assert "AttentionSeq2Seq" in capsys.readouterr().err
     small_model.predict(PAIRS_X)
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("attention", ["additive", "dot", "scaled_dot"])
+def test_attention_dropout_acts_in_training_only(attention):
+    from sk_attention._seq2seq._model import Seq2SeqModule
+
+    module = Seq2SeqModule(
+        8,
+        8,
+        embedding_dim=8,
+        hidden_size=16,
+        dropout=0.0,
+        attention=attention,
+        attention_size=16,
+        attention_dropout=0.5,
+    )
+    source = torch.randint(4, 8, (4, 6))
+    lengths = torch.full((4,), 6)
+    target = torch.randint(4, 8, (4, 5))
+    module.train()
+    assert not torch.equal(
+        module(source, lengths, target), module(source, lengths, target)
+    )
+    module.eval()
+    logits, weights = module(source, lengths, target, need_weights=True)
+    assert torch.equal(logits, module(source, lengths, target))
+    torch.testing.assert_close(weights.sum(-1), torch.ones(4, 5))
+
+
+def test_attention_dropout_trains_the_recurrent_model():
+    model = AttentionSeq2Seq(attention_dropout=0.2, **TINY).fit(PAIRS_X, PAIRS_Y)
+    assert model.history_[-1, "train_loss"] < model.history_[0, "train_loss"]

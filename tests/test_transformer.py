@@ -235,7 +235,6 @@ def test_learned_positions_refuse_longer_sources(small_model):
         ({"label_smoothing": 1.0}, "label_smoothing"),
         ({"attention_dropout": -0.1}, "attention_dropout"),
         ({"warmup_steps": -1}, "warmup_steps"),
-        ({"architecture": "rnn", "attention_dropout": 0.1}, "attention_dropout"),
     ],
 )
 def test_bad_hyper_parameters_name_themselves(params, match):

@@ -54,8 +54,7 @@ class AttentionSeq2Seq(BaseEstimator):
     forcing; prediction decodes with batched greedy or beam search.
 
     Parameters marked "RNN only" or "Transformer only" are ignored by the
-    other architecture (except ``attention_dropout``, which the recurrent
-    model refuses rather than ignores); the others apply to both.
+    other architecture; the others apply to both.
 
     Parameters
     ----------
@@ -105,9 +104,9 @@ class AttentionSeq2Seq(BaseEstimator):
         Transformer: on embeddings, on the output of every block and inside
         the feed-forward blocks.
     attention_dropout : float, default=0.0
-        Transformer only (the recurrent model refuses values above 0).
-        Dropout on the attention weights during training: each step
-        randomly ignores some of the steps it attends to.
+        Both architectures. Dropout on the attention weights during
+        training: each step randomly ignores some of the steps it attends
+        to. ``attention_weights`` always reports the undropped weights.
     label_smoothing : float, default=0.0
         Both architectures. The training targets put this much probability
         mass uniformly over the vocabulary instead of all of it on the true
@@ -678,12 +677,6 @@ class AttentionSeq2Seq(BaseEstimator):
                 f"hidden_size must be even when bidirectional=True (each "
                 f"direction gets half), got {self.hidden_size}."
             )
-        if self.attention_dropout > 0:
-            raise ValueError(
-                f"attention_dropout={self.attention_dropout} is only supported "
-                "with architecture='transformer'; the recurrent model needs "
-                "attention_dropout=0."
-            )
 
     def _module_params(self):
         common = {
@@ -712,6 +705,7 @@ class AttentionSeq2Seq(BaseEstimator):
             "module__cell": self.cell,
             "module__attention": self.attention,
             "module__attention_size": self.attention_size or self.hidden_size,
+            "module__attention_dropout": self.attention_dropout,
         }
 
     def _make_net(self, seed, device):

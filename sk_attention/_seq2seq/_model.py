@@ -153,10 +153,11 @@ class AttentiveDecoder(nn.Module):
 
     def __init__(
         self, vocab_size, embedding_dim, hidden_size, num_layers, dropout, cell,
-        attention, attention_size,
+        attention, attention_size, attention_dropout=0.0,
     ):
         super().__init__()
         self.cell = cell
+        self.attention_dropout = attention_dropout
         self.hidden_size = hidden_size
         self.embedding_dim = embedding_dim
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD)
@@ -312,11 +313,12 @@ class AttentiveDecoder(nn.Module):
             scores = torch.sigmoid(memory.keys + query[:, None]).matmul(energy)
             scores = torch.where(memory.mask, scores, float("-inf"))  # (batch, src)
             attention = torch.softmax(scores, dim=-1)  # (batch, src_len)
-            context = torch.bmm(attention[:, None], memory.combined)[:, 0]
+            attended = F.dropout(attention, self.attention_dropout, self.training)
+            context = torch.bmm(attended[:, None], memory.combined)[:, 0]
         else:
             context, attention = self.attention(
                 hidden[:, None], memory.keys, memory.combined, memory.mask,
-                need_weights,
+                need_weights, self.attention_dropout,
             )  # (batch, 1, hidden), (batch, 1, src_len)
             context = context[:, 0]  # (batch, hidden)
             attention = attention[:, 0] if attention is not None else None
@@ -376,12 +378,15 @@ class Seq2SeqModule(nn.Module):
         A name from the attention registry.
     attention_size : int
         Hidden size of the scoring network, where it has one.
+    attention_dropout : float, default=0.0
+        Dropout on the decoder's attention weights during training.
     """
 
     def __init__(
         self, source_vocab_size, target_vocab_size, embedding_dim=64,
         hidden_size=128, num_layers=1, bidirectional=True, dropout=0.1,
         cell="lstm", attention="additive", attention_size=128,
+        attention_dropout=0.0,
     ):
         super().__init__()
         self.encoder = Encoder(
@@ -390,7 +395,7 @@ class Seq2SeqModule(nn.Module):
         )
         self.decoder = AttentiveDecoder(
             target_vocab_size, embedding_dim, hidden_size, num_layers, dropout,
-            cell, attention, attention_size,
+            cell, attention, attention_size, attention_dropout,
         )
 
     def encode(self, source, source_lengths):
