@@ -18,7 +18,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .._attention import AdditiveAttention, make_attention
 from .._sequences import length_mask
-from .._text import BOS, PAD
+from .._text import PAD
+from ._search import next_token_log_probs
 
 __all__ = ["Memory", "Seq2SeqModule", "SequenceLoss"]
 
@@ -456,8 +457,7 @@ class Seq2SeqModule(nn.Module):
             gates, state, memory
         )
         logits = self.decoder.logits(attentional)  # (batch, V)
-        logits[:, PAD : BOS + 1] = float("-inf")  # one fill: the ids are 0 and 1
-        return F.log_softmax(logits, dim=-1), state
+        return next_token_log_probs(logits), state
 
 
 class SequenceLoss(nn.Module):

@@ -11,7 +11,26 @@ import torch
 
 from .._text import BOS, EOS, PAD
 
-__all__ = ["beam_search", "greedy_search", "strip_after_end"]
+__all__ = ["beam_search", "greedy_search", "next_token_log_probs", "strip_after_end"]
+
+
+def next_token_log_probs(logits):
+    """Log-probabilities of the next token, padding and start token banned.
+
+    Every model's ``next_token_log_probs`` ends here, so that both searches
+    and both architectures forbid the same tokens.
+
+    Parameters
+    ----------
+    logits : torch.Tensor of shape (batch, vocab_size)
+        Modified in place.
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, vocab_size)
+    """
+    logits[:, PAD : BOS + 1] = float("-inf")  # one fill: the ids are 0 and 1
+    return torch.log_softmax(logits, dim=-1)
 
 
 def _select_state(state, index):

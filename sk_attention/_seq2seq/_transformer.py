@@ -24,7 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._sequences import length_mask
-from .._text import BOS, PAD
+from .._text import PAD
+from ._search import next_token_log_probs
 
 __all__ = ["TransformerMemory", "TransformerSeq2SeqModule"]
 
@@ -523,6 +524,4 @@ class TransformerSeq2SeqModule(nn.Module):
         """
         logits, state, _ = self.decoder(tokens[:, None], memory, state)
         logits = logits[:, 0]  # (batch, V)
-        logits[:, PAD] = float("-inf")
-        logits[:, BOS] = float("-inf")
-        return F.log_softmax(logits, dim=-1), state
+        return next_token_log_probs(logits), state
