@@ -371,12 +371,13 @@ class AttentionSeq2Seq(BaseEstimator):
             )
         continuing = self.warm_start and hasattr(self, "net_")
         if not continuing:
-            self._learn_text_state(X_items, y_items, target_is_text)
-        source_ids = self._source_ids(X_items)
-        target_ids = [
-            self.target_vocab_.encode(tokens)
-            for tokens in self._tokens(y_items, self.target_tokenizer_, "y")
-        ]
+            self._make_tokenizers(target_is_text)
+        source_tokens = self._source_tokens(X_items)
+        target_tokens = self._tokens(y_items, self.target_tokenizer_, "y")
+        if not continuing:
+            self._learn_text_state(source_tokens, target_tokens, target_is_text)
+        source_ids = [self.source_vocab_.encode(tokens) for tokens in source_tokens]
+        target_ids = [self.target_vocab_.encode(tokens) for tokens in target_tokens]
         seed = torch_seed(self.random_state)
         with seeded(seed, device):
             if continuing:
@@ -464,11 +465,11 @@ class AttentionSeq2Seq(BaseEstimator):
         X_items, _ = check_text_sequences(X, "X")
         results = []
         for start, chunk in self._chunks(X_items):
-            source_ids = self._source_ids(chunk, start)
+            source_tokens = self._source_tokens(chunk, start)
+            source_ids = [self.source_vocab_.encode(t) for t in source_tokens]
             predicted = self._decode(source_ids)
             weights = self._forced_attention(source_ids, predicted, all_heads)
             if return_tokens:
-                source_tokens = self._tokens(chunk, self.source_tokenizer_, "X", start)
                 weights = [
                     (w, tokens, self.target_vocab_.decode(ids))
                     for w, tokens, ids in zip(weights, source_tokens, predicted)
@@ -561,6 +562,7 @@ class AttentionSeq2Seq(BaseEstimator):
                 )
         model = cls(**saved)
         model._validate_params()  # a crafted file must not bypass validation
+        model._make_tokenizers(config["target_is_text"])
         model._set_text_state(
             Vocabulary(config["source_vocab"]),
             Vocabulary(config["target_vocab"]),
@@ -582,8 +584,8 @@ class AttentionSeq2Seq(BaseEstimator):
 
     # -- internals ----------------------------------------------------------
 
-    def _learn_text_state(self, X_items, y_items, target_is_text):
-        """Tokenizers, vocabularies and output bound from the training data."""
+    def _make_tokenizers(self, target_is_text):
+        """The fitted tokenizers, from the tokenizer parameters."""
         self.source_tokenizer_ = make_tokenizer(
             self.source_tokenizer, "source_tokenizer"
         )
@@ -596,8 +598,9 @@ class AttentionSeq2Seq(BaseEstimator):
                 "when y holds strings: pass 'char', 'word' or a (tokenize, "
                 "detokenize) pair, or give y as token lists."
             )
-        source_tokens = self._tokens(X_items, self.source_tokenizer_, "X")
-        target_tokens = self._tokens(y_items, self.target_tokenizer_, "y")
+
+    def _learn_text_state(self, source_tokens, target_tokens, target_is_text):
+        """Vocabularies and output bounds from the tokenized training data."""
         vocab_options = dict(
             min_frequency=self.min_frequency, max_size=self.max_vocabulary_size
         )
@@ -621,13 +624,6 @@ class AttentionSeq2Seq(BaseEstimator):
         self.max_output_length_ = bound
         # The learned position table of the Transformer has this many rows.
         self._max_positions = max_positions
-        if not hasattr(self, "source_tokenizer_"):
-            self.source_tokenizer_ = make_tokenizer(
-                self.source_tokenizer, "source_tokenizer"
-            )
-            self.target_tokenizer_ = make_tokenizer(
-                self.target_tokenizer, "target_tokenizer"
-            )
 
     @staticmethod
     def _tokens(items, tokenizer, argument, offset=0):
@@ -651,7 +647,8 @@ class AttentionSeq2Seq(BaseEstimator):
             token_lists.append(list(tokens))
         return token_lists
 
-    def _source_ids(self, X_items, offset=0):
+    def _source_tokens(self, X_items, offset=0):
+        """Source token lists; an empty one is an error naming its sample."""
         tokens = self._tokens(X_items, self.source_tokenizer_, "X", offset)
         for index, sequence in enumerate(tokens, offset):
             if not sequence:
@@ -659,7 +656,13 @@ class AttentionSeq2Seq(BaseEstimator):
                     f"X[{index}] has no tokens; every source sequence needs at "
                     "least one."
                 )
-        return [self.source_vocab_.encode(sequence) for sequence in tokens]
+        return tokens
+
+    def _source_ids(self, X_items, offset=0):
+        return [
+            self.source_vocab_.encode(tokens)
+            for tokens in self._source_tokens(X_items, offset)
+        ]
 
     def _check_architecture_params(self):
         """Checks that depend on the architecture (run in ``fit``)."""
