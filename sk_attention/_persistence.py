@@ -15,6 +15,7 @@ file still cannot run code).
 import hashlib
 import json
 import os
+import warnings
 
 import torch
 from safetensors import SafetensorError
@@ -158,9 +159,7 @@ def load_model_file(path, *, estimator):
         digest = document["sha256"]
         config = document["config"]
     except (ValueError, KeyError, TypeError) as error:
-        raise ValueError(
-            f"{path!r} has unreadable model metadata: {error!r}"
-        ) from None
+        raise ValueError(f"{path!r} has unreadable model metadata: {error!r}") from None
     saved_by = document.get("library_version")
     if _major(version) != _major(FORMAT_VERSION):
         raise ValueError(
@@ -186,3 +185,33 @@ def load_model_file(path, *, estimator):
 def _major(version):
     """The major part of a format version (``"1.0"`` or ``1`` -> ``"1"``)."""
     return str(version).split(".", 1)[0]
+
+
+def loaded_device(path, saved_device, params):
+    """The device a loaded model gets, falling back to the CPU without CUDA.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file, for the warning.
+    saved_device : str
+        The ``device`` the model was saved with.
+    params : dict
+        The settings the caller passed to ``load``; an explicit ``device``
+        there always wins.
+
+    Returns
+    -------
+    str
+    """
+    if "device" in params:
+        return params["device"]
+    if str(saved_device).startswith("cuda") and not torch.cuda.is_available():
+        warnings.warn(
+            f"{os.fspath(path)!r} was saved with device={saved_device!r}; CUDA is "
+            "not available, so the model is loaded with device='cpu'.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return "cpu"
+    return saved_device

@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from skorch import NeuralNet
 from skorch.history import History
 
-from .._persistence import load_model_file, save_model_file
+from .._persistence import load_model_file, loaded_device, save_model_file
 from .._sequences import bucket_loader, check_ragged_array
 from .._training import (
     TRAINING_CONSTRAINTS,
@@ -581,15 +581,7 @@ class _BaseAttentionPooling(BaseEstimator):
         if isinstance(saved.get("hidden_layer_sizes"), list):
             saved["hidden_layer_sizes"] = tuple(saved["hidden_layer_sizes"])
         saved.update(params)
-        on_cuda = str(saved.get("device")).startswith("cuda")
-        if "device" not in params and on_cuda and not torch.cuda.is_available():
-            warnings.warn(
-                f"{path!r} was saved with device={saved['device']!r}; CUDA is not "
-                "available, so the model is loaded with device='cpu'.",
-                UserWarning,
-                stacklevel=2,
-            )
-            saved["device"] = "cpu"
+        saved["device"] = loaded_device(path, saved.get("device"), params)
         try:
             estimator = cls(**saved)
         except TypeError as error:

@@ -1,7 +1,6 @@
 """AttentionSeq2Seq: the scikit-learn estimator around the torch network."""
 
 import math
-import warnings
 from functools import partial
 from numbers import Integral, Real
 
@@ -14,7 +13,7 @@ from skorch import NeuralNet
 from skorch.callbacks import LRScheduler
 
 from .._attention import ATTENTION_SCORES
-from .._persistence import load_model_file, save_model_file
+from .._persistence import load_model_file, loaded_device, save_model_file
 from .._sequences import bucket_loader, sorted_batches
 from .._text import BOS, Vocabulary, check_text_sequences, make_tokenizer
 from .._training import (
@@ -546,14 +545,7 @@ class AttentionSeq2Seq(BaseEstimator):
         if isinstance(saved.get("optimizer"), str) and "." in saved["optimizer"]:
             saved["optimizer"] = _optimizer_class(saved["optimizer"])
         saved.update(params)
-        if "device" not in params and str(saved["device"]).startswith("cuda"):
-            if not torch.cuda.is_available():
-                warnings.warn(
-                    f"The model was saved with device={saved['device']!r}; CUDA is "
-                    "not available, so it is loaded on the CPU.",
-                    UserWarning,
-                )
-                saved["device"] = "cpu"
+        saved["device"] = loaded_device(path, saved["device"], params)
         for name in ("source_tokenizer", "target_tokenizer"):
             if saved[name] is None:
                 raise ValueError(
