@@ -8,8 +8,9 @@ attention module on the raw encoder outputs, and ``tanh(W_c [h; c])``.
 import pytest
 import torch
 import torch.nn.functional as F
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from sk_attention._seq2seq._model import Seq2SeqModule
+from sk_attention._seq2seq._model import Encoder, Seq2SeqModule
 from sk_attention._seq2seq._search import beam_search, greedy_search
 from sk_attention._text import BOS, PAD
 
@@ -61,6 +62,50 @@ def make_batch():
     return source, lengths, target_input
 
 
+def packed_encoder_reference(encoder, source, lengths):
+    """The encoder's RNN run the textbook way, over packed sequences."""
+    embedded = encoder.embedding(source)
+    packed = pack_padded_sequence(embedded, lengths, batch_first=True,
+                                  enforce_sorted=False)
+    outputs, final = encoder.rnn(packed)
+    outputs, _ = pad_packed_sequence(outputs, batch_first=True,
+                                     total_length=source.size(1))
+    final = final[0] if encoder.cell == "lstm" else final
+    layers, directions = encoder.num_layers, encoder.num_directions
+    final = final.view(layers, directions, len(lengths), -1).transpose(1, 2)
+    return outputs, final.reshape(layers, len(lengths), -1)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_training_encoder_matches_the_packed_rnn(cell, num_layers, bidirectional):
+    torch.manual_seed(0)
+    encoder = Encoder(9, 6, 8, num_layers, bidirectional, 0.0, cell).eval()
+    source, lengths, _ = make_batch()
+    outputs, final = encoder(source, lengths)  # gradients on: by direction
+    expected_outputs, expected_final = packed_encoder_reference(
+        encoder, source, lengths
+    )
+    torch.testing.assert_close(outputs, expected_outputs, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(final, expected_final, rtol=1e-5, atol=1e-6)
+    assert torch.all(outputs[1, 4:] == 0) and torch.all(outputs[2, 2:] == 0)
+    loss = outputs.square().sum() + final.square().sum()
+    expected_loss = expected_outputs.square().sum() + expected_final.square().sum()
+    parameters = list(encoder.parameters())
+    got = torch.autograd.grad(loss, parameters)
+    want = torch.autograd.grad(expected_loss, parameters)
+    for name, got_grad, want_grad in zip(
+        [name for name, _ in encoder.named_parameters()], got, want
+    ):
+        torch.testing.assert_close(got_grad, want_grad, rtol=1e-4, atol=1e-6,
+                                   msg=name)
+    with torch.no_grad():  # the packed path
+        packed_outputs, packed_final = encoder(source, lengths)
+    torch.testing.assert_close(packed_outputs, outputs, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(packed_final, final, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
 @pytest.mark.parametrize("attention", ["additive", "dot", "general"])
 @pytest.mark.parametrize("num_layers", [1, 2])
@@ -94,21 +139,20 @@ def test_fused_gradients_match_the_cells(cell):
 
 
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
-def test_stepwise_log_probs_match_teacher_forcing(cell):
+def test_stepwise_logits_match_teacher_forcing(cell):
     module = make_module(cell, "additive", 2)
     source, lengths, target_input = make_batch()
     logits = module(source, lengths, target_input)
     memory = module.encode(source, lengths)
     state = module.decoder.start(memory)
     for position, tokens in enumerate(target_input.t()):
-        log_probs, state = module.next_token_log_probs(tokens, state, memory)
-        assert torch.all(log_probs[:, PAD] == float("-inf"))
-        assert torch.all(log_probs[:, BOS] == float("-inf"))
-        expected = F.log_softmax(logits[:, position, 4:], dim=-1)
-        # Pad and start are banned when decoding, so compare the rest.
+        step_logits, state = module.next_token_logits(tokens, state, memory)
+        assert torch.all(step_logits[:, PAD] == float("-inf"))
+        assert torch.all(step_logits[:, BOS] == float("-inf"))
+        # Pad and start are banned when decoding; the rest are unchanged.
         torch.testing.assert_close(
-            log_probs[:, 4:] - log_probs[:, 4:].logsumexp(-1, keepdim=True),
-            expected, rtol=1e-5, atol=1e-5,
+            step_logits[:, BOS + 1 :], logits[:, position, BOS + 1 :],
+            rtol=1e-5, atol=1e-5,
         )
 
 

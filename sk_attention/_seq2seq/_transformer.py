@@ -9,7 +9,7 @@ fused kernels run where the hardware has them.
 
 The module offers the interface the decoding functions of ``_search.py``
 use with the recurrent model: ``encode`` returns a memory with ``values``
-and ``select``; ``decoder.start(memory)`` and ``next_token_log_probs`` step
+and ``select``; ``decoder.start(memory)`` and ``next_token_logits`` step
 the decoder one token at a time. The decoder state is a key/value cache:
 every layer keeps the self-attention keys and values of the positions
 decoded so far, and the cross-attention keys and values are computed once
@@ -25,7 +25,7 @@ from torch import nn
 
 from .._sequences import length_mask
 from .._text import PAD
-from ._search import next_token_log_probs
+from ._search import ban_special_tokens
 
 __all__ = ["TransformerMemory", "TransformerSeq2SeqModule"]
 
@@ -504,10 +504,11 @@ class TransformerSeq2SeqModule(nn.Module):
         )
         return (logits, weights) if need_weights else logits
 
-    def next_token_log_probs(self, tokens, state, memory):
-        """Log-probabilities of the next token after ``tokens``.
+    def next_token_logits(self, tokens, state, memory):
+        """Scores of the next token after ``tokens``.
 
-        Padding and the start token can never come next.
+        Padding and the start token score ``-inf``: they can never come
+        next.
 
         Parameters
         ----------
@@ -518,10 +519,9 @@ class TransformerSeq2SeqModule(nn.Module):
 
         Returns
         -------
-        log_probs : torch.Tensor of shape (batch, target_vocab_size)
+        logits : torch.Tensor of shape (batch, target_vocab_size)
         state : tuple
             The cache, one position longer.
         """
         logits, state, _ = self.decoder(tokens[:, None], memory, state)
-        logits = logits[:, 0]  # (batch, V)
-        return next_token_log_probs(logits), state
+        return ban_special_tokens(logits[:, 0]), state
