@@ -19,10 +19,13 @@ by hand for speed, with no skorch, no estimator and no library code:
   ``v^T tanh(z)`` (equal up to a constant the softmax ignores; torch's CPU
   sigmoid is much faster than its tanh), the factors 2 folded into the
   keys and the query weights;
+- the step's largest tensor, ``sigmoid(keys + query)``, allocated once
+  (in-place sigmoid), and ``W_c1 h + W_c2 c`` in one ``baddbmm``;
 - the output projection and the loss once after the loop;
 - length-bucketed, shuffled batches; greedy decoding that drops finished
-  rows; a batched beam search in cache-sized blocks that stops once no open
-  hypothesis can win.
+  rows; a batched beam search in cache-sized blocks (2 MiB of encoder
+  outputs per block) whose first step runs once per row and that stops
+  once no open hypothesis can win.
 """
 
 import numpy as np
@@ -159,10 +162,10 @@ class TwinSeq2Seq(nn.Module):
         hidden_gates, combined, query = F.linear(hidden, weight, bias).split(
             [3 * H, H, A], 1
         )  # (B, 3H), (B, H), (B, A)
-        scores = torch.sigmoid(keys + query[:, None]).matmul(energy)  # (B, S)
-        attention = torch.softmax(scores + negative, dim=-1)  # (B, S)
-        context = torch.bmm(attention[:, None], context_values)[:, 0]  # (B, H)
-        attentional = torch.tanh(combined + context)  # (B, H)
+        energies = torch.add(keys, query[:, None]).sigmoid_()  # (B, S, A)
+        attention = torch.softmax(energies.matmul(energy) + negative, dim=-1)
+        combined = torch.baddbmm(combined[:, None], attention[:, None], context_values)
+        attentional = torch.tanh(combined[:, 0])  # (B, H)
         return attentional, hidden_gates, hidden
 
     def forward(self, source, lengths, target_input):
@@ -281,69 +284,79 @@ def beam_decode(
     max_length,
     beam_size=5,
     batch_size=256,
-    block_rows=640,
+    block_bytes=2**21,
     device="cpu",
 ):
     """Length-normalised batched beam search; id lists (end token excluded).
 
-    Rows are searched in blocks of ``block_rows // beam_size`` (cache-sized);
-    a block stops once, in each row, the best open hypothesis divided by
-    ``max_length`` cannot beat the best finished one.
+    Each batch is searched in blocks of rows whose ``(hypotheses, src_len,
+    hidden)`` encoder outputs fit ``block_bytes`` (cache-sized); the first
+    step runs once per row; a block stops once, in each row, the best open
+    hypothesis divided by ``max_length`` cannot beat the best finished one.
     """
     model.eval()
     results = [None] * len(sources)
     weights = model.weights()
-    block = block_rows // beam_size
-    for chunk in _sorted_chunks(sources, min(batch_size, block)):
-        batch = len(chunk)
-        source, lengths = pad([sources[i] for i in chunk])
-        repeat = torch.arange(batch, device=device).repeat_interleave(beam_size)
-        *memory, hidden = model.encode(source.to(device), lengths)
-        memory = [part[repeat] for part in memory]
-        hidden = hidden[repeat]
-        hidden_gates = model.initial_gates(hidden, weights)
-        feed = hidden.new_zeros(hidden.shape)
-        tokens = torch.full((batch * beam_size,), BOS, device=device)
-        scores = torch.full((batch, beam_size), float("-inf"), device=device)
-        scores[:, 0] = 0.0
-        finished = torch.zeros(batch * beam_size, dtype=torch.bool, device=device)
-        lengths = torch.zeros(batch * beam_size, device=device)
-        base = torch.arange(batch, device=device)[:, None] * beam_size
-        history, parents = [], []
-        pad_only = None
-        for _ in range(max_length):
-            logits, feed, hidden_gates, hidden = model.next_logits(
-                tokens, feed, hidden_gates, hidden, memory, weights
-            )
-            log_probs = torch.log_softmax(logits, dim=-1)  # (B*k, V)
-            vocab = log_probs.size(1)
-            if pad_only is None:
-                pad_only = torch.full((vocab,), float("-inf"), device=device)
-                pad_only[PAD] = 0.0
-            log_probs = torch.where(finished[:, None], pad_only, log_probs)
-            candidates = (scores.view(-1, 1) + log_probs).view(batch, -1)
-            scores, best = candidates.topk(beam_size, dim=-1)  # (B, k)
-            parent = (base + best // vocab).view(-1)
-            tokens = (best % vocab).view(-1)
-            feed, hidden_gates = feed[parent], hidden_gates[parent]
-            hidden = hidden[parent]
-            finished, lengths = finished[parent], lengths[parent]
-            lengths += ~finished
-            finished |= tokens == EOS
-            history.append(tokens)
-            parents.append(parent)
-            done = finished.view(batch, beam_size)
-            normalised = scores / lengths.view(batch, beam_size).clamp(min=1)
-            best_done = normalised.masked_fill(~done, float("-inf")).amax(-1)
-            best_open = scores.masked_fill(done, float("-inf")).amax(-1) / max_length
-            if bool((best_open <= best_done).all()):
-                normalised = normalised.masked_fill(~done, float("-inf"))
-                break
-        chosen = base[:, 0] + normalised.argmax(-1)
-        output = torch.empty((batch, len(history)), dtype=torch.long, device=device)
-        for position in range(len(history) - 1, -1, -1):
-            output[:, position] = history[position][chosen]
-            chosen = parents[position][chosen]
-        for row, index in zip(output.tolist(), chunk):
-            results[index] = row[: row.index(EOS)] if EOS in row else row
+    for chunk in _sorted_chunks(sources, batch_size):
+        row_bytes = 4 * model.hidden * len(sources[chunk[0]])  # the longest
+        block = max(1, block_bytes // (beam_size * row_bytes))
+        for start in range(0, len(chunk), block):
+            rows = chunk[start : start + block]
+            outputs = _beam_block(model, sources, rows, max_length, beam_size,
+                                  weights, device)
+            for row, index in zip(outputs, rows):
+                results[index] = row[: row.index(EOS)] if EOS in row else row
     return results
+
+
+def _beam_block(model, sources, chunk, max_length, beam_size, weights, device):
+    batch = len(chunk)
+    source, lengths = pad([sources[i] for i in chunk])
+    *memory, hidden = model.encode(source.to(device), lengths)
+    hidden_gates = model.initial_gates(hidden, weights)
+    feed = hidden.new_zeros(hidden.shape)
+    tokens = torch.full((batch,), BOS, device=device)
+    scores = torch.zeros((batch, 1), device=device)  # one hypothesis per row
+    finished = torch.zeros(batch, dtype=torch.bool, device=device)
+    lengths = torch.zeros(batch, device=device)
+    rows = torch.arange(batch, device=device)
+    history, parents = [], []
+    pad_only = None
+    width = 1
+    for _ in range(max_length):
+        logits, feed, hidden_gates, hidden = model.next_logits(
+            tokens, feed, hidden_gates, hidden, memory, weights
+        )
+        log_probs = torch.log_softmax(logits, dim=-1)  # (B*width, V)
+        vocab = log_probs.size(1)
+        if pad_only is None:
+            pad_only = torch.full((vocab,), float("-inf"), device=device)
+            pad_only[PAD] = 0.0
+        log_probs = torch.where(finished[:, None], pad_only, log_probs)
+        candidates = (scores.view(-1, 1) + log_probs).view(batch, -1)
+        scores, best = candidates.topk(beam_size, dim=-1)  # (B, k)
+        parent = (rows[:, None] * width + best // vocab).view(-1)
+        tokens = (best % vocab).view(-1)
+        feed, hidden_gates = feed[parent], hidden_gates[parent]
+        hidden = hidden[parent]
+        if width == 1:
+            memory = [part[parent] for part in memory]
+            width = beam_size
+        finished, lengths = finished[parent], lengths[parent]
+        lengths += ~finished
+        finished |= tokens == EOS
+        history.append(tokens)
+        parents.append(parent)
+        done = finished.view(batch, beam_size)
+        normalised = scores / lengths.view(batch, beam_size).clamp(min=1)
+        best_done = normalised.masked_fill(~done, float("-inf")).amax(-1)
+        best_open = scores.masked_fill(done, float("-inf")).amax(-1) / max_length
+        if bool((best_open <= best_done).all()):
+            normalised = normalised.masked_fill(~done, float("-inf"))
+            break
+    chosen = rows * beam_size + normalised.argmax(-1)
+    output = torch.empty((batch, len(history)), dtype=torch.long, device=device)
+    for position in range(len(history) - 1, -1, -1):
+        output[:, position] = history[position][chosen]
+        chosen = parents[position][chosen]
+    return output.tolist()
