@@ -5,9 +5,10 @@ parameters: ``nn.GRUCell`` / ``nn.LSTMCell`` on ``[embedding; feed]``, the
 attention module on the raw encoder outputs, and ``tanh(W_c [h; c])``.
 """
 
+import dataclasses
+
 import pytest
 import torch
-import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from sk_attention._seq2seq._model import Encoder, Seq2SeqModule
@@ -178,3 +179,24 @@ def test_selecting_short_rows_drops_their_padding_but_not_their_output():
                            greedy_search(module, alone, 6))
         assert torch.equal(beam_search(module, memory, 6, 3)[[2, 1]],
                            beam_search(module, alone, 6, 3))
+
+
+def test_decoding_looks_up_token_gates_with_the_same_result():
+    module = make_module("gru", "additive", 1)
+    generator = torch.Generator().manual_seed(2)
+    source = torch.randint(4, 9, (16, 7), generator=generator)  # 16 rows > 11 tokens
+    lengths = torch.randint(1, 8, (16,), generator=generator)
+    with torch.inference_mode():
+        memory = module.encode(source, lengths)
+        assert memory.token_gates is not None
+        matmul = dataclasses.replace(memory, token_gates=None)
+        tokens = torch.arange(16) % 11
+        state = module.decoder.start(memory)
+        looked_up, _ = module.next_token_logits(tokens, state, memory)
+        computed, _ = module.next_token_logits(tokens, state, matmul)
+        torch.testing.assert_close(looked_up, computed, rtol=1e-5, atol=1e-6)
+        assert torch.equal(greedy_search(module, memory, 6),
+                           greedy_search(module, matmul, 6))
+        assert torch.equal(beam_search(module, memory, 6, 3),
+                           beam_search(module, matmul, 6, 3))
+    assert module.encode(source, lengths).token_gates is None  # with gradients

@@ -51,6 +51,10 @@ class Memory:
     step_weights : tuple
         The decoder's parameters arranged for its steps (see
         :meth:`AttentiveDecoder.step_weights`); they belong to no row.
+    token_gates : torch.Tensor of shape (target_vocab_size, gates) or None
+        When decoding, :meth:`AttentiveDecoder.embedding_gates` of every
+        target token (see :meth:`Seq2SeqModule.encode`); it belongs to no
+        row.
     """
 
     values: torch.Tensor
@@ -59,6 +63,7 @@ class Memory:
     final: torch.Tensor
     combined: torch.Tensor
     step_weights: tuple
+    token_gates: torch.Tensor = None
 
     def select(self, index):
         """The memory of the batch rows ``index`` (for beam search).
@@ -75,6 +80,7 @@ class Memory:
             self.final.index_select(1, index),
             self.combined[:, :steps].index_select(0, index),
             self.step_weights,
+            self.token_gates,
         )
 
 
@@ -175,14 +181,18 @@ class Encoder(nn.Module):
                 output = self._run(inputs, suffix)  # (batch, src_len, size)
                 if direction:
                     output = output.gather(1, reverse.expand_as(output))
-                    finals.append(output[:, 0])  # its last step is step 0
+                    final = output[:, 0]  # the reversed run ends at step 0
                 else:
-                    finals.append(output.gather(1, last.expand(-1, 1, output.size(2)))[:, 0])
+                    final = output.gather(1, last.expand(-1, 1, output.size(2)))
+                    final = final[:, 0]  # (batch, size)
                 outputs.append(output)
+                finals.append(final)
             layer_input = torch.cat(outputs, dim=2)  # (batch, src_len, hidden)
             if layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.rnn.dropout, self.training)
-        final = torch.stack(finals).view(self.num_layers, self.num_directions, batch, -1)
+        final = torch.stack(finals).view(
+            self.num_layers, self.num_directions, batch, -1
+        )
         final = final.transpose(1, 2).reshape(self.num_layers, batch, -1)
         return layer_input * mask, final
 
@@ -193,11 +203,11 @@ class Encoder(nn.Module):
             for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
         ]
         zeros = inputs.new_zeros(1, inputs.size(0), self.rnn.hidden_size)
-        if self.cell == "gru":
-            return torch.gru(inputs, zeros, weights, True, 1, 0.0, False, False, True)[0]
-        return torch.lstm(
-            inputs, (zeros, zeros), weights, True, 1, 0.0, False, False, True
-        )[0]
+        state = zeros if self.cell == "gru" else (zeros, zeros)
+        # (input, hx, params, has_biases, num_layers, dropout, train,
+        #  bidirectional, batch_first), as nn.GRU / nn.LSTM call it.
+        run = torch.gru if self.cell == "gru" else torch.lstm
+        return run(inputs, state, weights, True, 1, 0.0, False, False, True)[0]
 
 
 class AttentiveDecoder(nn.Module):
@@ -483,7 +493,15 @@ class Seq2SeqModule(nn.Module):
         combine = self.decoder.combine.weight[:, self.decoder.hidden_size :]
         combined = F.linear(outputs, combine)  # (batch, src_len, hidden_size)
         step_weights = self.decoder.step_weights()
-        return Memory(outputs, keys, mask, final, combined, step_weights)
+        token_gates = None
+        decoder = self.decoder
+        if not (self.training or torch.is_grad_enabled()):
+            if decoder.embedding.num_embeddings <= source.size(0):
+                # Decoding looks up the embedding half of the input gates of
+                # each token instead of a matmul per step; with no more
+                # tokens than rows the table costs at most one step.
+                token_gates = decoder.embedding_gates(decoder.embedding.weight)
+        return Memory(outputs, keys, mask, final, combined, step_weights, token_gates)
 
     def forward(self, source, source_lengths, target_input, need_weights=False):
         """Teacher-forced logits (and optionally attention weights).
@@ -523,7 +541,10 @@ class Seq2SeqModule(nn.Module):
         state : tuple
         """
         decoder = self.decoder
-        gates = decoder.embedding_gates(decoder.embedding(tokens))  # (batch, gates)
+        if memory.token_gates is None:
+            gates = decoder.embedding_gates(decoder.embedding(tokens))
+        else:
+            gates = memory.token_gates.index_select(0, tokens)  # (batch, gates)
         attentional, state, _ = decoder.step(gates, state, memory)
         return ban_special_tokens(decoder.logits(attentional)), state
 
