@@ -123,8 +123,14 @@ class AdditiveAttention(_Attention):
 
     def score(self, query, projected_keys):
         query = self.query_layer(query)  # (batch, n_queries, attention_size)
-        hidden = torch.tanh(query[:, :, None, :] + projected_keys[:, None, :, :])
-        return self.energy_layer(hidden).squeeze(-1)  # (batch, n_queries, n_keys)
+        # v^T tanh(z) = 2 v^T sigmoid(2 z) - sum(v): the same scores, but
+        # torch's CPU sigmoid is about ten times faster than its tanh on the
+        # largest tensor here, (batch, n_queries, n_keys, attention_size).
+        hidden = torch.add(
+            2 * query[:, :, None, :], projected_keys[:, None, :, :], alpha=2
+        ).sigmoid_()
+        energy = self.energy_layer.weight[0]  # (attention_size,)
+        return hidden.matmul(2 * energy) - energy.sum()  # (batch, n_queries, n_keys)
 
 
 class DotAttention(_Attention):
@@ -214,10 +220,18 @@ class GatedAttention(_Attention):
 
     def score(self, query, projected_keys):
         content, gate = projected_keys.split(self.attention_size, dim=-1)
+        gate = torch.sigmoid(gate)  # (batch, n_keys, attention_size)
         query = self.query_layer(query)  # (batch, n_queries, attention_size)
-        hidden = torch.tanh(query[:, :, None, :] + content[:, None, :, :])
-        hidden = hidden * torch.sigmoid(gate)[:, None, :, :]
-        return self.energy_layer(hidden).squeeze(-1)  # (batch, n_queries, n_keys)
+        # With tanh(a) = 2 sigmoid(2 a) - 1, w^T (tanh(a) * g) is
+        # 2 w^T (sigmoid(2 a) * g) - w^T g: the same scores without a tanh
+        # (about ten times slower than sigmoid on the CPU) on the largest
+        # tensor; the correction w^T g has no query dimension.
+        hidden = torch.add(
+            2 * query[:, :, None, :], content[:, None, :, :], alpha=2
+        ).sigmoid_()
+        energy = self.energy_layer.weight[0]  # (attention_size,)
+        scores = (hidden * gate[:, None, :, :]).matmul(2 * energy)
+        return scores - gate.matmul(energy)[:, None, :]  # (batch, n_queries, n_keys)
 
 
 def _check_equal_sizes(name, query_size, key_size):
