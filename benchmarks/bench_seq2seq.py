@@ -90,8 +90,10 @@ class CPUMeter:
     peak = staticmethod(peak_rss_mb)
 
 
-def make_ours(max_epochs, timer, lr, random_state=0, device="cpu"):
-    return AttentionSeq2Seq(
+def make_ours(
+    max_epochs, timer, lr, random_state=0, device="cpu", estimator=AttentionSeq2Seq
+):
+    return estimator(
         cell="gru",
         attention="additive",
         batch_size=64,
@@ -139,11 +141,17 @@ def compare(
     device="cpu",
     meter=CPUMeter,
     twin_autocast=None,
+    estimator=AttentionSeq2Seq,
 ):
-    """Train and decode both sides, alternating; return the measurements."""
+    """Train and decode both sides, alternating; return the measurements.
+
+    ``estimator`` is our side's class (``AttentionSeq2Seq`` or one of
+    ``sk_attention.distributed``); ``twin_autocast`` a dtype the twin trains
+    under with :func:`torch.autocast`.
+    """
     n_tokens = sum(len(target) + 1 for target in y)  # the end token counts
     timer = EpochCPUTime(meter.clock)
-    ours = make_ours(1, timer, lr, device=device)
+    ours = make_ours(1, timer, lr, device=device, estimator=estimator)
     twin = make_twin(X, y, lr, device=device)
     twin_ids = (
         [twin[2].encode(text) for text in X],
