@@ -13,7 +13,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from sk_attention._seq2seq._model import Encoder, Seq2SeqModule
 from sk_attention._seq2seq._search import beam_search, greedy_search
-from sk_attention._text import BOS, PAD
+from sk_attention._text import BOS, EOS, PAD
 
 
 def reference_forward(module, source, lengths, target_input):
@@ -200,3 +200,22 @@ def test_decoding_looks_up_token_gates_with_the_same_result():
         assert torch.equal(beam_search(module, memory, 6, 3),
                            beam_search(module, matmul, 6, 3))
     assert module.encode(source, lengths).token_gates is None  # with gradients
+
+
+def test_rows_leaving_the_beam_search_early_keep_their_answers():
+    # An untrained model ends rows at scattered steps, so rows leave the
+    # search at different steps; each must get the answer it gets alone.
+    module = make_module("gru", "additive", 1)
+    generator = torch.Generator().manual_seed(3)
+    source = torch.randint(4, 9, (12, 7), generator=generator)
+    lengths = torch.randint(1, 8, (12,), generator=generator)
+    with torch.inference_mode():
+        memory = module.encode(source, lengths)
+        together = beam_search(module, memory, 9, beam_size=3)
+        for row in range(12):
+            alone = beam_search(module, memory.select(torch.tensor([row])), 9, 3)
+            width = alone.size(1)
+            assert torch.equal(together[row, :width], alone[0])
+            assert torch.all(together[row, width:] == PAD)
+    ends = [(row == EOS).nonzero()[:1].tolist() for row in together]
+    assert len({tuple(map(tuple, end)) for end in ends}) > 2  # scattered ends

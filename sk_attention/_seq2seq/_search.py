@@ -98,12 +98,13 @@ def beam_search(model, memory, max_length, beam_size, length_penalty=1.0):
     outputs are not penalised merely for having more factors. With
     ``beam_size=1`` this is exactly greedy search.
 
-    The search stops as soon as no open hypothesis can still win: an open
-    hypothesis's total only falls as it grows, and its length is at most
-    ``max_length``, so once ``score / max_length ** length_penalty`` of the
-    best open one is no better than the best finished one in every row, the
-    answer is known. Stopping there gives the answer of the full search
-    without decoding the unlikely hypotheses to ``max_length``.
+    A row stops as soon as none of its open hypotheses can still win: an
+    open hypothesis's total only falls as it grows, and its length is at
+    most ``max_length``, so once ``score / max_length ** length_penalty`` of
+    the best open one is no better than the best finished one, the row's
+    answer is known. The row then leaves the search, as finished rows leave
+    greedy search, with the answer of the full search and without decoding
+    its unlikely hypotheses to ``max_length``.
 
     On the CPU, rows are searched in blocks sized by ``BEAM_BLOCK_BYTES``.
 
@@ -145,10 +146,14 @@ def beam_search(model, memory, max_length, beam_size, length_penalty=1.0):
 
 
 def _beam_block(model, memory, max_length, beam_size, length_penalty):
-    """:func:`beam_search` of one block of rows."""
+    """:func:`beam_search` of one block of rows.
+
+    A row whose answer is known leaves the block, as finished rows leave
+    greedy search, so the rest step on without it.
+    """
     batch = memory.values.size(0)
     device = memory.values.device
-    rows = torch.arange(batch, device=device)
+    origin = torch.arange(batch, device=device)  # block row of each live row
     state = model.decoder.start(memory)
     # The search starts with one hypothesis per row (the start token alone),
     # so the first step runs once per row, not once per beam.
@@ -158,21 +163,25 @@ def _beam_block(model, memory, max_length, beam_size, length_penalty):
     finished = torch.zeros(batch, dtype=torch.bool, device=device)
     lengths = torch.zeros(batch, device=device)
     longest = float(max_length) ** length_penalty
-    history, parents = [], []
-    decided = False
-    for _ in range(max_length):
+    # history[t]: the tokens of step t's hypotheses; parents[t]: the index of
+    # each one's prefix among step t - 1's. answers: (step, hypothesis,
+    # block rows) of the rows that left.
+    history, parents, answers = [], [], []
+    layout = None  # step t - 1's hypotheses that stayed, if rows left
+    for step in range(max_length):
+        rows = torch.arange(origin.numel(), device=device)
         logits, state = model.next_token_logits(tokens, state, memory)
-        log_probs = torch.log_softmax(logits, dim=-1)  # (batch * width, V)
+        log_probs = torch.log_softmax(logits, dim=-1)  # (rows * width, V)
         vocab_size = log_probs.size(-1)
         if not history:
             # A finished hypothesis can only be extended by padding, at no cost.
             padding_only = torch.full_like(log_probs[0], float("-inf"))
             padding_only[PAD] = 0.0  # (V,)
         log_probs = torch.where(finished[:, None], padding_only, log_probs)
-        candidates = (scores.view(-1, 1) + log_probs).view(batch, -1)
+        candidates = (scores.view(-1, 1) + log_probs).view(rows.numel(), -1)
         scores, best = candidates.topk(min(beam_size, candidates.size(1)), dim=-1)
         parent = (rows[:, None] * width + best // vocab_size).view(-1)
-        tokens = (best % vocab_size).view(-1)  # (batch * new width,)
+        tokens = (best % vocab_size).view(-1)  # (rows * new width,)
         state = _select_state(state, parent)
         if width != scores.size(1):
             memory = memory.select(rows.repeat_interleave(scores.size(1)))
@@ -181,23 +190,38 @@ def _beam_block(model, memory, max_length, beam_size, length_penalty):
         lengths = lengths + (~finished).float()
         finished = finished | (tokens == EOS)
         history.append(tokens)
-        parents.append(parent)
-        done = finished.view(batch, width)
-        denominator = lengths.view(batch, width).clamp(min=1) ** length_penalty
-        normalised = scores / denominator  # (batch, width)
-        best_finished = normalised.masked_fill(~done, float("-inf")).amax(-1)
+        parents.append(parent if layout is None else layout[parent])
+        layout = None
+        done = finished.view(-1, width)
+        denominator = lengths.view(-1, width).clamp(min=1) ** length_penalty
+        normalised = scores / denominator  # (rows, width)
+        finished_only = normalised.masked_fill(~done, float("-inf"))
         best_open = scores.masked_fill(done, float("-inf")).amax(-1) / longest
-        if bool((best_open <= best_finished).all()):
-            decided = True
+        decided = best_open <= finished_only.amax(-1)  # (rows,)
+        if step == max_length - 1:
+            # Out of steps: the undecided rows take their best hypothesis.
+            finished_only = torch.where(decided[:, None], finished_only, normalised)
+            decided = torch.ones_like(decided)
+        if not decided.any():
+            continue
+        leaving = decided.nonzero().squeeze(1)
+        chosen = leaving * width + finished_only[leaving].argmax(-1)
+        answers.append((step, chosen, origin[leaving]))
+        if bool(decided.all()):
             break
-    if decided:
-        # Open hypotheses lost: their current, shorter length must not rank them.
-        normalised = normalised.masked_fill(~done, float("-inf"))
-    chosen = rows * width + normalised.argmax(dim=-1)  # (batch,)
-    output = torch.empty((batch, len(history)), dtype=torch.long, device=device)
-    for position in range(len(history) - 1, -1, -1):
-        output[:, position] = history[position][chosen]
-        chosen = parents[position][chosen]
+        staying = (~decided).nonzero().squeeze(1)
+        layout = (staying[:, None] * width + torch.arange(width, device=device))
+        layout = layout.view(-1)  # (staying rows * width,)
+        origin, scores = origin[staying], scores[staying]
+        tokens, finished, lengths = tokens[layout], finished[layout], lengths[layout]
+        state = _select_state(state, layout)
+        memory = memory.select(layout)
+    n_steps = answers[-1][0] + 1
+    output = torch.full((batch, n_steps), PAD, dtype=torch.long, device=device)
+    for last_step, chosen, block_rows in answers:
+        for position in range(last_step, -1, -1):
+            output[block_rows, position] = history[position][chosen]
+            chosen = parents[position][chosen]
     return output
 
 
