@@ -123,6 +123,11 @@ def make_dates(
     y : list of str
         The same dates as ``YYYY-MM-DD``.
 
+    See Also
+    --------
+    make_reversal : A task with no structure but its alignment.
+    make_transliteration : Words to phonemes, with context rules.
+
     Examples
     --------
     >>> from sk_attention.datasets import make_dates
@@ -186,6 +191,11 @@ def make_reversal(
         The random strings.
     y : list of str
         Each string reversed.
+
+    See Also
+    --------
+    make_dates : Human-written dates to ISO dates.
+    make_transliteration : Words to phonemes, with context rules.
 
     Examples
     --------
@@ -358,6 +368,11 @@ def make_transliteration(
         The lower-case pseudo-words.
     y : list of str
         Their phonemes, separated by single spaces.
+
+    See Also
+    --------
+    make_dates : Human-written dates to ISO dates.
+    make_reversal : A task with no structure but its alignment.
 
     Examples
     --------

@@ -110,6 +110,11 @@ def sequence_accuracy(y_true: Sequence[Item], y_pred: Sequence[Item]) -> float:
         If a string is compared with a token list: the two forms cannot match
         and mixing them is almost always a mistake.
 
+    See Also
+    --------
+    token_accuracy : Credit for the tokens in the right places.
+    sk_attention.AttentionSeq2Seq.score : This metric on a fitted model's predictions.
+
     Examples
     --------
     >>> from sk_attention.metrics import sequence_accuracy
@@ -164,6 +169,11 @@ def token_accuracy(
     -------
     float
         Token accuracy in [0, 1].
+
+    See Also
+    --------
+    sequence_accuracy : Whole sequences, all or nothing.
+    token_error_rate : Edit distance, which forgives shifted tokens.
 
     Examples
     --------
@@ -220,6 +230,11 @@ def token_error_rate(
     ValueError
         If ``y_true`` holds no tokens at all, as the rate is then undefined.
 
+    See Also
+    --------
+    token_accuracy : Position-by-position agreement instead of edits.
+    bleu : n-gram overlap, for translations with many right answers.
+
     Examples
     --------
     >>> from sk_attention.metrics import token_error_rate
@@ -274,6 +289,11 @@ def bleu(y_true: Sequence[Item], y_pred: Sequence[Item]) -> float:
     ------
     ImportError
         If sacrebleu is not installed.
+
+    See Also
+    --------
+    token_error_rate : Edit distance per reference token.
+    sequence_accuracy : Exact matches.
 
     Examples
     --------
