@@ -16,12 +16,21 @@ import hashlib
 import json
 import os
 import warnings
+from numbers import Integral
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import safe_open, save_file
 
-__all__ = ["FORMAT_VERSION", "load_model_file", "model_digest", "save_model_file"]
+__all__ = [
+    "FORMAT_VERSION",
+    "load_model_file",
+    "loaded_device",
+    "model_digest",
+    "save_model_file",
+    "settings_from_json",
+    "settings_to_json",
+]
 
 #: ``"major.minor"``. The minor part grows when fields are added that older
 #: readers may ignore; the major part when older readers cannot read a file.
@@ -215,3 +224,73 @@ def loaded_device(path, saved_device, params):
         )
         return "cpu"
     return saved_device
+
+
+#: The settings that only matter for training and may hold Python objects.
+_TRAINING_OBJECTS = ("callbacks", "optimizer", "random_state")
+
+
+def settings_to_json(estimator):
+    """``estimator.get_params()`` in a form JSON can hold, for :func:`save_model_file`.
+
+    A ``torch.optim`` optimizer class is stored by name and comes back from
+    :func:`settings_from_json`. Callbacks, other optimizer classes and
+    ``RandomState`` instances cannot be written safely; they only matter for
+    training, so they are stored as their defaults, with one warning naming
+    them, and can be given again to ``load``.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+
+    Returns
+    -------
+    dict
+    """
+    params = estimator.get_params()
+    params["device"] = str(params["device"])
+    optimizer = params["optimizer"]
+    if isinstance(optimizer, type) and getattr(
+        torch.optim, optimizer.__name__, None
+    ) is optimizer:
+        params["optimizer"] = f"torch.optim.{optimizer.__name__}"
+    if isinstance(params["random_state"], Integral):
+        params["random_state"] = int(params["random_state"])
+    defaults = type(estimator)().get_params()
+    dropped = []
+    for name in _TRAINING_OBJECTS:
+        value = params[name]
+        if value is not None and not isinstance(value, (str, int)):
+            params[name] = defaults[name]
+            dropped.append(name)
+    if dropped:
+        warnings.warn(
+            f"{type(estimator).__name__}.save stores {dropped} as their defaults: "
+            "they cannot be written safely and only affect training; pass them "
+            "to load again if the model will train more.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return params
+
+
+def settings_from_json(params):
+    """The saved settings, with a ``torch.optim`` class name made a class again.
+
+    Anything else stays as saved, to be validated like a constructor
+    argument.
+
+    Examples
+    --------
+    >>> settings_from_json({"optimizer": "torch.optim.RMSprop"})["optimizer"]
+    <class 'torch.optim.rmsprop.RMSprop'>
+    >>> settings_from_json({"optimizer": "os.system"})["optimizer"]
+    'os.system'
+    """
+    params = dict(params)
+    name = params.get("optimizer")
+    if isinstance(name, str) and name.startswith("torch.optim."):
+        optimizer = getattr(torch.optim, name.removeprefix("torch.optim."), None)
+        if isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer):
+            params["optimizer"] = optimizer
+    return params

@@ -2,6 +2,7 @@
 persistence and errors."""
 
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -209,6 +210,33 @@ def test_save_load_round_trip(small_model, tmp_path):
         small_model.attention_weights(PAIRS_X[:4]),
     ):
         np.testing.assert_array_equal(a, b)
+
+
+def test_save_keeps_torch_optimizers_and_defaults_what_it_cannot_hold(tmp_path):
+    from skorch.callbacks import EpochTimer
+
+    class Custom(torch.optim.SGD):
+        pass
+
+    path = tmp_path / "model.safetensors"
+    model = AttentionSeq2Seq(**{**TINY, "optimizer": torch.optim.RMSprop}).fit(
+        PAIRS_X, PAIRS_Y
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the class is stored by name
+        model.save(path)
+    assert AttentionSeq2Seq.load(path).optimizer is torch.optim.RMSprop
+    model.set_params(
+        optimizer=Custom,
+        callbacks=[("timer", EpochTimer())],
+        random_state=np.random.RandomState(0),
+    )
+    with pytest.warns(UserWarning, match="callbacks', 'optimizer', 'random_state"):
+        model.save(path)
+    restored = AttentionSeq2Seq.load(path)
+    assert restored.optimizer == "adam" and restored.callbacks is None
+    assert restored.random_state is None
+    assert list(restored.predict(PAIRS_X)) == list(model.predict(PAIRS_X))
 
 
 def test_load_refuses_a_pickle_and_runs_nothing(small_model, tmp_path):

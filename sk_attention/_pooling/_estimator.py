@@ -6,7 +6,6 @@ They differ only in how they read ``y`` and what they return.
 """
 
 import os
-import warnings
 from numbers import Integral, Real
 from typing import TypeVar
 
@@ -29,7 +28,13 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from skorch import NeuralNet
 from skorch.history import History
 
-from .._persistence import load_model_file, loaded_device, save_model_file
+from .._persistence import (
+    load_model_file,
+    loaded_device,
+    save_model_file,
+    settings_from_json,
+    settings_to_json,
+)
 from .._sequences import bucket_loader, check_ragged_array
 from .._training import (
     TRAINING_CONSTRAINTS,
@@ -499,31 +504,17 @@ class _BaseAttentionPooling(BaseEstimator):
         """Write the fitted model to ``path`` in a format that never unpickles.
 
         One safetensors file: the network's tensors plus a JSON document with
-        the hyper-parameters and fitted state. Settings that JSON cannot hold
-        (callbacks, an optimizer class, a ``RandomState``) only matter for
-        training; they are stored as their defaults, with a warning.
+        the hyper-parameters and fitted state. A ``torch.optim`` optimizer
+        class is stored by name. Settings that only matter for training and
+        cannot be saved safely (callbacks, other optimizer classes, a
+        ``RandomState``) are stored as their defaults, with a warning.
 
         Parameters
         ----------
         path : str or os.PathLike
         """
         check_is_fitted(self)
-        params = self.get_params()
-        defaults = type(self)().get_params()
-        dropped = []
-        for name in ("callbacks", "optimizer", "random_state"):
-            value = params[name]
-            if value is not None and not isinstance(value, (str, Integral)):
-                params[name] = defaults[name]
-                dropped.append(name)
-        if dropped:
-            warnings.warn(
-                f"{type(self).__name__}.save stores {dropped} as their defaults: "
-                "they cannot be written as JSON and only affect training.",
-                UserWarning,
-                stacklevel=2,
-            )
-        params["device"] = str(params["device"])
+        params = settings_to_json(self)
         if not isinstance(params["hidden_layer_sizes"], Integral):
             params["hidden_layer_sizes"] = [
                 int(s) for s in params["hidden_layer_sizes"]
@@ -570,7 +561,7 @@ class _BaseAttentionPooling(BaseEstimator):
         """
         config, state_dict = load_model_file(path, estimator=cls.__name__)
         try:
-            saved = dict(config["params"])
+            saved = settings_from_json(config["params"])
             n_features, task = config["n_features_in"], config["task"]
             n_outputs, fitted = config["n_outputs"], config["fitted"]
             history = config["history"]

@@ -13,7 +13,13 @@ from skorch import NeuralNet
 from skorch.callbacks import LRScheduler
 
 from .._attention import ATTENTION_SCORES
-from .._persistence import load_model_file, loaded_device, save_model_file
+from .._persistence import (
+    load_model_file,
+    loaded_device,
+    save_model_file,
+    settings_from_json,
+    settings_to_json,
+)
 from .._sequences import bucket_loader, sorted_batches
 from .._text import BOS, Vocabulary, check_text_sequences, make_tokenizer
 from .._training import (
@@ -492,19 +498,17 @@ class AttentionSeq2Seq(BaseEstimator):
 
         The file is a safetensors file: the network's tensors, plus JSON
         metadata with the hyper-parameters, vocabularies and format version.
-        ``callbacks`` are not saved; custom tokenizers and optimizer classes
-        outside ``torch.optim`` cannot be, so :meth:`load` asks for them.
+        Custom tokenizers cannot be saved safely, so :meth:`load` asks for
+        them. Settings that only matter for training and cannot be saved
+        safely (callbacks, optimizer classes outside ``torch.optim``, a
+        ``RandomState``) are stored as their defaults, with a warning.
 
         Parameters
         ----------
         path : str or os.PathLike
         """
         check_is_fitted(self)
-        params = self.get_params()
-        params["callbacks"] = None
-        params["device"] = str(params["device"])
-        if isinstance(self.optimizer, type):
-            params["optimizer"] = _optimizer_name(self.optimizer)
+        params = settings_to_json(self)
         for name in ("source_tokenizer", "target_tokenizer"):
             if not isinstance(params[name], str):
                 params[name] = None  # given again to load
@@ -541,9 +545,7 @@ class AttentionSeq2Seq(BaseEstimator):
         AttentionSeq2Seq
         """
         config, state_dict = load_model_file(path, estimator=cls.__name__)
-        saved = dict(config["params"])
-        if isinstance(saved.get("optimizer"), str) and "." in saved["optimizer"]:
-            saved["optimizer"] = _optimizer_class(saved["optimizer"])
+        saved = settings_from_json(config["params"])
         saved.update(params)
         saved["device"] = loaded_device(path, saved["device"], params)
         for name in ("source_tokenizer", "target_tokenizer"):
@@ -805,22 +807,3 @@ def _warmup_factor(step, warmup_steps):
     """
     step += 1
     return min(step / warmup_steps, math.sqrt(warmup_steps / step))
-
-
-def _optimizer_name(optimizer):
-    if getattr(torch.optim, optimizer.__name__, None) is optimizer:
-        return f"torch.optim.{optimizer.__name__}"
-    raise ValueError(
-        f"optimizer={optimizer.__name__} is not a torch.optim class, so it cannot "
-        "be saved by name; save with a torch.optim optimizer or pickle the model."
-    )
-
-
-def _optimizer_class(name):
-    candidate = getattr(torch.optim, name.removeprefix("torch.optim."), None)
-    is_optimizer = isinstance(candidate, type) and issubclass(
-        candidate, torch.optim.Optimizer
-    )
-    if not is_optimizer:
-        raise ValueError(f"Unknown optimizer {name!r} in the model file.")
-    return candidate
