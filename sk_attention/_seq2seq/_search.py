@@ -168,8 +168,8 @@ def _beam_block(model, memory, max_length, beam_size, length_penalty):
     # block rows) of the rows that left.
     history, parents, answers = [], [], []
     layout = None  # step t - 1's hypotheses that stayed, if rows left
+    first_of_row = torch.arange(batch, device=device)[:, None]  # * width
     for step in range(max_length):
-        rows = torch.arange(origin.numel(), device=device)
         logits, state = model.next_token_logits(tokens, state, memory)
         log_probs = torch.log_softmax(logits, dim=-1)  # (rows * width, V)
         vocab_size = log_probs.size(-1)
@@ -178,27 +178,32 @@ def _beam_block(model, memory, max_length, beam_size, length_penalty):
             padding_only = torch.full_like(log_probs[0], float("-inf"))
             padding_only[PAD] = 0.0  # (V,)
         log_probs = torch.where(finished[:, None], padding_only, log_probs)
-        candidates = (scores.view(-1, 1) + log_probs).view(rows.numel(), -1)
+        candidates = (scores.view(-1, 1) + log_probs).view(origin.numel(), -1)
         scores, best = candidates.topk(min(beam_size, candidates.size(1)), dim=-1)
-        parent = (rows[:, None] * width + best // vocab_size).view(-1)
+        parent = (first_of_row + best // vocab_size).view(-1)
         tokens = (best % vocab_size).view(-1)  # (rows * new width,)
         state = _select_state(state, parent)
         if width != scores.size(1):
+            rows = torch.arange(origin.numel(), device=device)
             memory = memory.select(rows.repeat_interleave(scores.size(1)))
             width = scores.size(1)
+            first_of_row = rows[:, None] * width
         finished, lengths = finished[parent], lengths[parent]
         lengths = lengths + (~finished).float()
         finished = finished | (tokens == EOS)
         history.append(tokens)
         parents.append(parent if layout is None else layout[parent])
         layout = None
+        last_step = step == max_length - 1
+        if not (last_step or bool(finished.any())):
+            continue  # no row can be decided yet
         done = finished.view(-1, width)
         denominator = lengths.view(-1, width).clamp(min=1) ** length_penalty
         normalised = scores / denominator  # (rows, width)
         finished_only = normalised.masked_fill(~done, float("-inf"))
         best_open = scores.masked_fill(done, float("-inf")).amax(-1) / longest
         decided = best_open <= finished_only.amax(-1)  # (rows,)
-        if step == max_length - 1:
+        if last_step:
             # Out of steps: the undecided rows take their best hypothesis.
             finished_only = torch.where(decided[:, None], finished_only, normalised)
             decided = torch.ones_like(decided)
@@ -213,6 +218,7 @@ def _beam_block(model, memory, max_length, beam_size, length_penalty):
         layout = (staying[:, None] * width + torch.arange(width, device=device))
         layout = layout.view(-1)  # (staying rows * width,)
         origin, scores = origin[staying], scores[staying]
+        first_of_row = first_of_row[: origin.numel()]
         tokens, finished, lengths = tokens[layout], finished[layout], lengths[layout]
         state = _select_state(state, layout)
         memory = memory.select(layout)
