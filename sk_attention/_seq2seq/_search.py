@@ -168,7 +168,8 @@ def _beam_block(model, memory, max_length, beam_size, length_penalty):
     # block rows) of the rows that left.
     history, parents, answers = [], [], []
     layout = None  # step t - 1's hypotheses that stayed, if rows left
-    first_of_row = torch.arange(batch, device=device)[:, None]  # * width
+    # The index of each row's first hypothesis, (rows, 1).
+    first_of_row = torch.arange(batch, device=device)[:, None]
     for step in range(max_length):
         logits, state = model.next_token_logits(tokens, state, memory)
         log_probs = torch.log_softmax(logits, dim=-1)  # (rows * width, V)
@@ -194,8 +195,8 @@ def _beam_block(model, memory, max_length, beam_size, length_penalty):
         history.append(tokens)
         parents.append(parent if layout is None else layout[parent])
         layout = None
-        last_step = step == max_length - 1
-        if not (last_step or bool(finished.any())):
+        out_of_steps = step == max_length - 1
+        if not (out_of_steps or bool(finished.any())):
             continue  # no row can be decided yet
         done = finished.view(-1, width)
         denominator = lengths.view(-1, width).clamp(min=1) ** length_penalty
@@ -203,8 +204,8 @@ def _beam_block(model, memory, max_length, beam_size, length_penalty):
         finished_only = normalised.masked_fill(~done, float("-inf"))
         best_open = scores.masked_fill(done, float("-inf")).amax(-1) / longest
         decided = best_open <= finished_only.amax(-1)  # (rows,)
-        if last_step:
-            # Out of steps: the undecided rows take their best hypothesis.
+        if out_of_steps:
+            # The undecided rows take their best hypothesis.
             finished_only = torch.where(decided[:, None], finished_only, normalised)
             decided = torch.ones_like(decided)
         if not decided.any():
