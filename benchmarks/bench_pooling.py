@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from sk_attention import AttentionPooling
-from sk_attention._pooling import _estimator
+from sk_attention._pooling import _base as _pooling_base
 from sk_attention._pooling._model import AttentionPoolingNet
 
 
@@ -73,7 +73,7 @@ def transform_vs_einsum(shape, repeats, hidden_layer_sizes=(64, 64), dtype="floa
     pool = fitted_pool(X[:500], y[:500], hidden_layer_sizes=hidden_layer_sizes)
     module = pool.module_.eval()
     X_t = torch.from_numpy(X.astype(np.float32))
-    rows = max(1, _estimator._CHUNK_ELEMENTS // (shape[1] * module.step_width))
+    rows = max(1, _pooling_base._CHUNK_ELEMENTS // (shape[1] * module.step_width))
 
     def whole():
         with torch.inference_mode():
@@ -98,7 +98,7 @@ def twin_fit(X, y, pool, epochs):
         n_outputs=2,
         hidden_layer_sizes=pool.hidden_layer_sizes,
         attention=pool.attention,
-        n_heads=pool.n_heads,
+        num_heads=pool.num_heads,
         attention_size=pool.attention_size,
         dropout=pool.dropout,
     )

@@ -67,7 +67,7 @@ pipe = make_pipeline(
 )
 search = GridSearchCV(
     pipe,
-    {"attentionpooling__attention": ["gated", "dot"]},
+    {"attentionpooling__attention": ["gated", "scaled_dot"]},
     cv=3,
 ).fit(X_train, y_train)
 print(

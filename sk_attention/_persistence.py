@@ -24,6 +24,7 @@ from safetensors.torch import safe_open, save_file
 
 __all__ = [
     "FORMAT_VERSION",
+    "ModelConfig",
     "load_model_file",
     "loaded_device",
     "model_digest",
@@ -34,7 +35,8 @@ __all__ = [
 
 #: ``"major.minor"``. The minor part grows when fields are added that older
 #: readers may ignore; the major part when older readers cannot read a file.
-FORMAT_VERSION = "1.0"
+#: 1.1: every estimator stores its training history.
+FORMAT_VERSION = "1.1"
 _METADATA_KEY = "sk_attention"
 
 
@@ -132,7 +134,9 @@ def load_model_file(path, *, estimator):
 
     Returns
     -------
-    config : dict
+    config : ModelConfig
+        The JSON configuration, read through checks that name what is
+        missing or of the wrong type.
     state_dict : dict of str to torch.Tensor
         On the CPU.
 
@@ -188,7 +192,80 @@ def load_model_file(path, *, estimator):
             f"{path!r} is corrupted: its contents do not match the checksum "
             "stored with them."
         )
-    return config, state_dict
+    return ModelConfig(config, path, str(version)), state_dict
+
+
+_MISSING = object()
+
+
+class ModelConfig:
+    """The configuration of a model file, read with checks.
+
+    A key that is missing, or a value of another type than the reader
+    expects, is a :class:`ValueError` naming the key and the file, never a
+    raw ``KeyError`` or a ``TypeError`` deep inside ``load``.
+
+    Parameters
+    ----------
+    config : dict
+        The parsed JSON configuration.
+    path : str
+        The file, for error messages.
+    format_version : str
+        The format version the file was written in.
+
+    Examples
+    --------
+    >>> config = ModelConfig({"n": 3, "name": "x"}, "model.safetensors", "1.1")
+    >>> config.get("n", int)
+    3
+    >>> config.get("name", int)
+    Traceback (most recent call last):
+    ...
+    ValueError: 'model.safetensors' holds name='x' in its model configuration; \
+expected int.
+    """
+
+    def __init__(self, config, path, format_version):
+        self.config = config
+        self.path = path
+        self.format_version = format_version
+
+    def get(self, key, kind, *, section=None, default=_MISSING):
+        """``config[section][key]``, checked to be an instance of ``kind``.
+
+        Parameters
+        ----------
+        key : str
+        kind : type or tuple of type
+            ``int`` refuses booleans; ``None`` in a tuple allows null.
+        section : str, default=None
+            A nested object of the configuration holding ``key``.
+        default : object, optional
+            Returned when the key is absent; without it, absence is an error.
+        """
+        where = self.config if section is None else self.get(section, dict)
+        name = key if section is None else f"{section}.{key}"
+        if key not in where:
+            if default is not _MISSING:
+                return default
+            raise ValueError(
+                f"{self.path!r} lacks {name!r} in its model configuration; the "
+                "file is incomplete or was not written by sk_attention."
+            )
+        value = where[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        allowed = tuple(type(None) if k is None else k for k in kinds)
+        is_bool = isinstance(value, bool)
+        if not isinstance(value, allowed) or (is_bool and bool not in allowed):
+            expected = " or ".join(
+                "null" if k is None else k.__name__ for k in kinds
+            )
+            raise ValueError(
+                f"{self.path!r} holds {name}={value!r} in its model "
+                f"configuration; expected {expected}."
+            )
+        return value
 
 
 def _major(version):

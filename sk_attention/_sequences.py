@@ -1,21 +1,29 @@
-"""Ragged sequences: validation, padding, masks and length-bucketed batches.
+"""Ragged sequences: validation, padding, masks, length buckets and chunks.
 
-Both estimators take one variable-length sequence per sample. This module
-turns such lists into padded tensors plus boolean masks (``True`` on real
-steps), and groups samples of similar length into batches so that padding
-costs little.
+Both estimator families take one variable-length sequence per sample. This
+module validates such input (:func:`check_sequences`, :func:`check_ragged_array`),
+holds numeric sequences flat (:class:`RaggedArray`), turns lists into padded
+arrays plus boolean masks (``True`` on real steps), groups samples of similar
+length into training batches (:func:`bucket_loader`) and cuts inference into
+bounded chunks (:func:`chunk_slices`, :meth:`RaggedArray.chunks`), so that
+padding and memory cost little.
 """
 
 import numbers
 from collections.abc import Mapping, Set
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from torch.utils.data import DataLoader, Sampler, Subset
 
 __all__ = [
     "BucketBatchSampler",
+    "RaggedArray",
+    "bucket_loader",
     "check_ragged_array",
+    "check_sequences",
+    "chunk_slices",
     "length_mask",
     "pad_sequences",
     "sequence_lengths",
@@ -224,22 +232,13 @@ def check_ragged_array(X, *, name="X", n_features=None, allow_nan=False):
             f"{name} must be a 3-D array, a list of 2-D arrays or a 2-D array, "
             f"got {type(X).__name__}."
         )
-    if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):
-        X = X.to_numpy()
+    X = _as_array_or_list(X, name)
     if isinstance(X, np.ndarray):
         _check_numeric_dtype(X.dtype, name)
     if isinstance(X, np.ndarray) and X.dtype != object:
-        if X.ndim == 2:
-            X = X[:, :, None]
         if X.ndim != 3:
-            raise ValueError(
-                f"{name} must be 3-D (n_samples, n_steps, n_features), a list of "
-                f"2-D arrays, or 2-D (univariate sequences); got a {X.ndim}-D "
-                f"array of shape {X.shape}."
-            )
-        samples = list(X)
-    else:
-        samples = list(X)
+            X = X[:, :, None]  # 2-D: univariate sequences
+    samples = list(X)
     if len(samples) == 0:
         raise ValueError(f"{name} holds no samples; at least one is required.")
     sequences = []
@@ -305,3 +304,157 @@ def _check_sample(sample, index, name, allow_nan):
         if not allow_nan:
             raise ValueError(f"{where} contains NaN or infinity.")
     return array
+
+
+def _as_array_or_list(X, name):
+    """Unwrap DataFrames and array-likes; refuse sparse and misshapen arrays.
+
+    A DataFrame is one univariate sequence per row. A numeric array must be
+    2-D or 3-D; the error says how to reshape one sequence.
+    """
+    if sp.issparse(X):
+        raise TypeError(
+            f"{name} is a sparse matrix; sparse input is not supported. Pass a "
+            "dense 3-D array, a list of 2-D arrays or a dense 2-D array."
+        )
+    if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):
+        X = X.to_numpy()
+    elif not isinstance(X, (list, tuple, np.ndarray)) and hasattr(X, "__array__"):
+        X = np.asarray(X)
+    if isinstance(X, np.ndarray) and X.dtype != object and X.ndim not in (2, 3):
+        raise ValueError(
+            f"{name} must be 3-D (n_samples, n_steps, n_features), a list of "
+            f"2-D arrays, or 2-D (univariate sequences); got a {X.ndim}-D "
+            f"array of shape {X.shape}. Reshape your data: X.reshape(1, -1) "
+            "if it is one univariate sequence."
+        )
+    return X
+
+
+class RaggedArray:
+    """Validated numeric sequences stored flat, with vectorised batch gathering.
+
+    Parameters
+    ----------
+    flat : ndarray of shape (total_steps, n_features), float32
+        All steps of all sequences, one after another.
+    lengths : ndarray of shape (n_samples,), int64
+
+    Examples
+    --------
+    >>> ragged = RaggedArray(np.arange(6, dtype=np.float32)[:, None],
+    ...                      np.array([4, 2]))
+    >>> batch, lengths = ragged.gather(np.array([1, 0]))
+    >>> batch[..., 0]
+    array([[4., 5., 0., 0.],
+           [0., 1., 2., 3.]], dtype=float32)
+    """
+
+    def __init__(self, flat, lengths):
+        self.flat = flat
+        self.lengths = lengths
+        self.offsets = np.cumsum(lengths) - lengths
+        self.max_length = int(lengths.max())
+        # Equal lengths: batches are slices of a 3-D view, no gathering.
+        self.dense = None
+        if (lengths == self.max_length).all():
+            self.dense = flat.reshape(len(lengths), self.max_length, -1)
+
+    def __len__(self):
+        return len(self.lengths)
+
+    @property
+    def n_features(self):
+        return self.flat.shape[1]
+
+    def gather(self, indices):
+        """Pad the sequences at ``indices`` into one ``(b, max_len, F)`` array."""
+        lengths = self.lengths[indices]
+        if self.dense is not None:
+            return self.dense[indices], lengths
+        steps = np.arange(lengths.max())
+        real = steps[None, :] < lengths[:, None]  # (b, max_len)
+        rows = np.where(real, self.offsets[indices][:, None] + steps, 0)
+        batch = self.flat[rows]  # (b, max_len, n_features)
+        batch[~real] = 0.0
+        return batch, lengths
+
+    def chunks(self, width, elements):
+        """Inference batches: ``(index, X, lengths)`` of bounded size.
+
+        A batch holds about ``elements`` values per ``width`` of a step.
+        ``index`` is a slice (equal lengths, in order) or an integer array
+        (ragged input, grouped by length so that little is padded).
+        """
+        if self.dense is not None:
+            rows = max(1, elements // (self.max_length * width))
+            for index in chunk_slices(len(self), rows):
+                yield index, self.dense[index], self.lengths[index]
+            return
+        order = np.argsort(-self.lengths, kind="stable")
+        start = 0
+        while start < len(order):
+            longest = self.lengths[order[start]]
+            rows = max(1, elements // (longest * width))
+            index = order[start : start + rows]
+            yield (index, *self.gather(index))
+            start += rows
+
+
+def check_sequences(X, *, name="X", n_features=None):
+    """Validate numeric sequences into a float32 :class:`RaggedArray`.
+
+    Dense numeric arrays take a vectorised path; anything else, and any
+    array that fails a check there, goes through :func:`check_ragged_array`,
+    which names the offending sample. ``X`` is never written.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_steps, n_features) or \
+(n_samples, n_steps), or list of array-like of shape (n_steps_i, n_features)
+    name : str, default="X"
+    n_features : int, default=None
+        If given, every sequence must have this many features.
+
+    Returns
+    -------
+    RaggedArray
+
+    Examples
+    --------
+    >>> check_sequences(np.zeros((5, 4))).lengths
+    array([4, 4, 4, 4, 4])
+    >>> check_sequences([np.ones((3, 2)), np.ones((1, 2))]).lengths
+    array([3, 1])
+    """
+    X = _as_array_or_list(X, name) if not isinstance(X, (str, bytes)) else X
+    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf":
+        dense = X if X.ndim == 3 else X[:, :, None]
+        n_samples, n_steps, n_found = dense.shape
+        if n_samples and n_steps and n_found and n_features in (None, n_found):
+            with np.errstate(over="ignore"):  # float32 overflow is caught below
+                values = np.ascontiguousarray(dense, dtype=np.float32)
+            if np.isfinite(values).all():
+                if not values.flags.writeable:
+                    values = values.copy()  # torch refuses read-only buffers
+                lengths = np.full(n_samples, n_steps, dtype=np.int64)
+                return RaggedArray(values.reshape(-1, n_found), lengths)
+    sequences = check_ragged_array(X, name=name, n_features=n_features)
+    lengths = np.array([len(s) for s in sequences], dtype=np.int64)
+    return RaggedArray(np.concatenate(sequences), lengths)
+
+
+def chunk_slices(n_items, size):
+    """Consecutive slices of at most ``size`` items covering ``range(n_items)``.
+
+    Inference streams through its input chunk by chunk, so that its memory
+    stays near that of one chunk however long the input is.
+
+    Examples
+    --------
+    >>> list(chunk_slices(5, 2))
+    [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
+    """
+    return [
+        slice(start, min(start + size, n_items)) for start in range(0, n_items, size)
+    ]

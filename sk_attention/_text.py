@@ -22,6 +22,7 @@ __all__ = [
     "Vocabulary",
     "check_text_sequences",
     "make_tokenizer",
+    "tokenize_items",
 ]
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
@@ -291,3 +292,51 @@ class Vocabulary:
         """Tokens for ids (special ids included as their names)."""
         itos = self.itos
         return [itos[index] for index in ids]
+
+
+def tokenize_items(items, tokenizer, argument, offset=0, require_tokens=False):
+    """Token lists for validated items; strings are split by ``tokenizer``.
+
+    Parameters
+    ----------
+    items : list of str or list of list of str
+        What :func:`check_text_sequences` returned.
+    tokenizer : Tokenizer
+    argument : str
+        The parameter's name, for error messages.
+    offset : int, default=0
+        The index of ``items[0]`` in the user's input, so that errors about
+        a chunk name the right sample.
+    require_tokens : bool, default=False
+        Refuse an item without tokens, naming it.
+
+    Returns
+    -------
+    list of list of str
+
+    Examples
+    --------
+    >>> tokenize_items(["ab c"], make_tokenizer("word", "X"), "X")
+    [['ab', 'c']]
+    """
+    if items and isinstance(items[0], str):
+        token_lists = []
+        for index, text in enumerate(items, offset):
+            tokens = tokenizer.tokenize(text)
+            if not isinstance(tokens, (list, tuple)) or not all(
+                isinstance(token, str) for token in tokens
+            ):
+                raise TypeError(
+                    f"The tokenizer returned {type(tokens).__name__} for "
+                    f"{argument}[{index}]; it must return a list of strings."
+                )
+            token_lists.append(list(tokens))
+        items = token_lists
+    if require_tokens:
+        for index, tokens in enumerate(items, offset):
+            if not tokens:
+                raise ValueError(
+                    f"{argument}[{index}] has no tokens; every source sequence "
+                    "needs at least one."
+                )
+    return items

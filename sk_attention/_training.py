@@ -221,11 +221,6 @@ def make_callbacks(estimator):
     weights when it ends. User callbacks come last, so they see the epoch as
     the defaults left it.
     """
-    if estimator.early_stopping and estimator.validation_fraction is None:
-        raise ValueError(
-            "early_stopping=True needs a validation split to watch; set "
-            "validation_fraction (e.g. 0.1) or early_stopping=False."
-        )
     callbacks = [("stop_on_non_finite_loss", StopOnNonFiniteLoss())]
     if estimator.gradient_clip is not None:
         callbacks.append(

@@ -8,6 +8,9 @@ steps of a sample (drawn by :func:`plot_pooling_attention`).
 
 import numpy as np
 
+from ._pooling._base import BaseAttentionPooling
+from ._seq2seq import AttentionSeq2Seq
+
 __all__ = ["plot_attention", "plot_pooling_attention"]
 
 
@@ -83,7 +86,7 @@ or AttentionPoolingRegressor
     >>> ax.get_xlabel()
     'source'
     """
-    if hasattr(model, "target_vocab_"):
+    if isinstance(model, AttentionSeq2Seq) and model.__sklearn_is_fitted__():
         ax = _axes(ax, "plot_attention")
         _draw_alignment(model, x, ax, cmap)
         return ax
@@ -160,8 +163,8 @@ AttentionPoolingRegressor
             f"x must be one sample, of shape (n_steps, n_features) or (n_steps,); "
             f"got an array of shape {np.shape(x)}."
         )
-    weights = model.attention_weights([sample])[0]  # (n_heads, n_steps)
-    n_heads, n_steps = weights.shape
+    weights = model.attention_weights([sample])[0]  # (num_heads, n_steps)
+    num_heads, n_steps = weights.shape
     if step_labels is not None and len(step_labels) != n_steps:
         raise ValueError(
             f"step_labels must hold one label per step ({n_steps}), got "
@@ -169,9 +172,9 @@ AttentionPoolingRegressor
         )
     ax = _axes(ax, "plot_pooling_attention")
     steps = np.arange(n_steps)
-    width = 0.8 / n_heads
+    width = 0.8 / num_heads
     for head, row in enumerate(weights):
-        offset = (head - (n_heads - 1) / 2) * width
+        offset = (head - (num_heads - 1) / 2) * width
         ax.bar(steps + offset, row, width=width, label=f"head {head}")
     ax.axhline(
         1.0 / n_steps,
@@ -184,13 +187,13 @@ AttentionPoolingRegressor
         ax.set_xticks(steps, labels=[str(label) for label in step_labels])
     ax.set_xlabel("step")
     ax.set_ylabel("attention weight")
-    if n_heads > 1:
+    if num_heads > 1:
         ax.legend()
     return ax
 
 
 def _is_pooling(model):
-    return hasattr(model, "module_") and hasattr(model, "attention_weights")
+    return isinstance(model, BaseAttentionPooling) and model.__sklearn_is_fitted__()
 
 
 def _draw_alignment(model, x, ax, cmap):

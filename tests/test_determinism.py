@@ -97,7 +97,7 @@ def test_same_random_state_gives_identical_predictions_across_processes():
     [
         (
             AttentionPoolingRegressor(**POOLING, random_state=0),
-            {"attention": ["gated", "dot"]},
+            {"attention": ["gated", "scaled_dot"]},
             SEQUENCES,
             TARGETS,
         ),

@@ -56,20 +56,20 @@ def test_new_figure_when_no_axes_given(seq2seq):
     assert ax.images[0].get_array().shape[1] == 2
 
 
-@pytest.mark.parametrize("n_heads", [1, 3])
-def test_pooling_bars_are_the_step_weights(sequences, n_heads):
+@pytest.mark.parametrize("num_heads", [1, 3])
+def test_pooling_bars_are_the_step_weights(sequences, num_heads):
     X, y = sequences
     pool = AttentionPooling(
-        hidden_layer_sizes=(4,), n_heads=n_heads, max_epochs=1, random_state=0
+        hidden_layer_sizes=(4,), num_heads=num_heads, max_epochs=1, random_state=0
     ).fit(X, y)
-    weights = pool.attention_weights(X[:1])[0]  # (n_heads, n_steps)
+    weights = pool.attention_weights(X[:1])[0]  # (num_heads, n_steps)
     _, ax = plt.subplots()
     assert plot_pooling_attention(pool, X[0], ax=ax) is ax
     heights = np.array([bar.get_height() for bar in ax.patches])
-    np.testing.assert_allclose(heights.reshape(n_heads, 6), weights)
+    np.testing.assert_allclose(heights.reshape(num_heads, 6), weights)
     # The reference line sits at the weight mean pooling would give.
     assert ax.lines[0].get_ydata()[0] == pytest.approx(1 / 6)
-    assert (ax.get_legend() is not None) == (n_heads > 1)
+    assert (ax.get_legend() is not None) == (num_heads > 1)
 
 
 def test_plot_attention_draws_pooling_models_as_bars(sequences):

@@ -19,8 +19,8 @@ from sk_attention._pooling import (
     AttentionPooling,
     AttentionPoolingClassifier,
     AttentionPoolingRegressor,
-    _estimator,
 )
+from sk_attention._pooling import _base as _pooling_base
 from sk_attention._pooling._model import AttentionPoolingNet
 
 TINY = dict(hidden_layer_sizes=(8,), attention_size=8, max_epochs=3, random_state=0)
@@ -71,12 +71,12 @@ def digit_bags():
 # -- input forms -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("attention", ["additive", "gated", "dot"])
+@pytest.mark.parametrize("attention", ["additive", "gated", "scaled_dot"])
 def test_fit_transform_on_3d_ragged_and_2d_input(attention):
     rng = np.random.RandomState(0)
     X3 = rng.normal(size=(30, 5, 3))
     y = rng.randint(2, size=30)
-    pool = AttentionPooling(attention=attention, n_heads=2, **TINY).fit(X3, y)
+    pool = AttentionPooling(attention=attention, num_heads=2, **TINY).fit(X3, y)
     Xt = pool.transform(X3)
     assert Xt.shape == (30, 2 * 8) and Xt.dtype == np.float32
     assert np.isfinite(Xt).all()
@@ -121,11 +121,11 @@ def test_pandas_2d_input_and_set_output():
 # -- attention and padding ---------------------------------------------------
 
 
-@pytest.mark.parametrize("attention", ["additive", "gated", "dot"])
+@pytest.mark.parametrize("attention", ["additive", "gated", "scaled_dot"])
 def test_padding_gets_exactly_zero_weight_whatever_it_holds(attention):
     torch.manual_seed(0)
     net = AttentionPoolingNet(
-        n_features=3, n_outputs=2, attention=attention, n_heads=2
+        n_features=3, n_outputs=2, attention=attention, num_heads=2
     ).eval()
     X = torch.randn(4, 6, 3)
     lengths = torch.tensor([6, 4, 2, 1])
@@ -139,7 +139,7 @@ def test_padding_gets_exactly_zero_weight_whatever_it_holds(attention):
         assert (weights[row, :, :length] > 0).all()
     torch.testing.assert_close(weights.sum(-1), torch.ones(4, 2))
     torch.testing.assert_close(pooled, pooled_garbage)
-    # Without weights "dot" takes the fused kernel; it must agree.
+    # Without weights "scaled_dot" takes the fused kernel; it must agree.
     fused, _ = net.pool(garbage, lengths, need_weights=False)
     torch.testing.assert_close(fused, pooled)
 
@@ -147,11 +147,11 @@ def test_padding_gets_exactly_zero_weight_whatever_it_holds(attention):
 @pytest.mark.parametrize(
     "Estimator, attention",
     [(Estimator, "gated") for Estimator in ESTIMATORS]
-    + [(AttentionPooling, "dot"), (AttentionPoolingClassifier, "additive")],
+    + [(AttentionPooling, "scaled_dot"), (AttentionPoolingClassifier, "additive")],
 )
 def test_ragged_batch_equals_one_sequence_at_a_time(Estimator, attention):
     X, y = max_task(40)
-    model = Estimator(attention=attention, n_heads=2, **TINY).fit(X, y)
+    model = Estimator(attention=attention, num_heads=2, **TINY).fit(X, y)
     method = {
         AttentionPooling: "transform",
         AttentionPoolingClassifier: "predict_proba",
@@ -167,7 +167,7 @@ def test_ragged_batch_equals_one_sequence_at_a_time(Estimator, attention):
 
 def test_attention_weights_one_row_per_head_summing_to_one():
     X, y = max_task(30)
-    clf = AttentionPoolingClassifier(n_heads=3, **TINY).fit(X, y)
+    clf = AttentionPoolingClassifier(num_heads=3, **TINY).fit(X, y)
     weights = clf.attention_weights(X)
     assert isinstance(weights, list) and len(weights) == len(X)
     for x, w in zip(X, weights):
@@ -182,7 +182,7 @@ def test_chunked_inference_matches_one_chunk(monkeypatch):
     clf = AttentionPoolingClassifier(**TINY).fit(X, y)
     expected = [clf.predict_proba(X), clf.predict_proba(dense)]
     expected_weights = clf.attention_weights(X)
-    monkeypatch.setattr(_estimator, "_CHUNK_ELEMENTS", 200)  # chunks of a few rows
+    monkeypatch.setattr(_pooling_base, "_CHUNK_ELEMENTS", 200)  # chunks of a few rows
     np.testing.assert_allclose(clf.predict_proba(X), expected[0], atol=1e-6)
     np.testing.assert_allclose(clf.predict_proba(dense), expected[1], atol=1e-6)
     for got, want in zip(clf.attention_weights(X), expected_weights):
@@ -302,15 +302,15 @@ def test_pipeline_and_grid_search_over_pooling_hyper_parameters():
         LogisticRegression(),
     )
     grid = {
-        "attentionpooling__n_heads": [1, 2],
+        "attentionpooling__num_heads": [1, 2],
         "attentionpooling__attention": ["additive", "gated"],
     }
     search = GridSearchCV(pipe, grid, cv=2).fit(X, y)
     assert len(search.cv_results_["params"]) == 4
     assert search.best_params_.keys() == grid.keys()
     best = search.best_estimator_
-    n_heads = search.best_params_["attentionpooling__n_heads"]
-    assert best[0].transform(X).shape == (60, 8 * n_heads)
+    num_heads = search.best_params_["attentionpooling__num_heads"]
+    assert best[0].transform(X).shape == (60, 8 * num_heads)
     assert best.predict(X).shape == (60,)
 
 
@@ -339,23 +339,38 @@ def test_fit_leaves_the_callers_torch_random_state_alone():
 
 
 def test_clone_and_set_params():
-    clf = AttentionPoolingClassifier(n_heads=2, hidden_layer_sizes=(4, 4))
-    twin = clone(clf).set_params(attention="dot")
-    assert twin.get_params()["n_heads"] == 2 and twin.attention == "dot"
+    clf = AttentionPoolingClassifier(num_heads=2, hidden_layer_sizes=(4, 4))
+    twin = clone(clf).set_params(attention="scaled_dot")
+    assert twin.get_params()["num_heads"] == 2 and twin.attention == "scaled_dot"
     assert clf.attention == "gated"
 
 
 def test_warm_start_continues_training():
     X, y = max_task(30)
     clf = AttentionPoolingClassifier(warm_start=True, **TINY).fit(X, y)
-    net = clf.net_
-    clf.fit(X, y)
-    assert clf.net_ is net and len(clf.history_) == 2 * TINY["max_epochs"]
-    clf.set_params(n_heads=2).fit(X, y)  # another shape: trained afresh
-    assert clf.net_ is not net and len(clf.history_) == TINY["max_epochs"]
+    first = clf.net_
+    weights = {k: v.clone() for k, v in clf.module_.state_dict().items()}
+    clf.set_params(lr=0.5).fit(X, y)
+    assert len(clf.history_) == 2 * TINY["max_epochs"]
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == 0.5  # the new setting
+    # The fitted net is left as it was; the new one started from its weights.
+    assert len(first.history) == TINY["max_epochs"]
+    for name, value in first.module_.state_dict().items():
+        torch.testing.assert_close(value, weights[name])
+    with pytest.raises(ValueError, match="num_heads: 1 -> 2"):
+        clf.set_params(num_heads=2).fit(X, y)  # would change the network
     cold = AttentionPoolingClassifier(**TINY).fit(X, y)
-    first = cold.net_
-    assert cold.fit(X, y).net_ is not first and len(cold.history_) == 3
+    assert len(cold.fit(X, y).history_) == TINY["max_epochs"]
+
+
+def test_warm_start_keeps_the_fitted_classes():
+    X, y = max_task(30)
+    labels = np.array(["no", "yes"])[y]
+    clf = AttentionPoolingClassifier(warm_start=True, **TINY).fit(X, labels)
+    clf.fit(X[:10], np.where(labels[:10] == "yes", "yes", "yes"))  # a subset
+    np.testing.assert_array_equal(clf.classes_, ["no", "yes"])
+    with pytest.raises(ValueError, match="does not know: \\['maybe'\\]"):
+        clf.fit(X, np.where(labels == "yes", "maybe", labels))
 
 
 def test_validation_split_and_early_stopping():
@@ -465,7 +480,7 @@ def test_unfitted_estimators_raise_not_fitted(Estimator):
 )
 def test_save_load_and_pickle_round_trip(Estimator, y, tmp_path):
     X = ragged(20)
-    model = Estimator(n_heads=2, **TINY).fit(X, y)
+    model = Estimator(num_heads=2, **TINY).fit(X, y)
     method = "transform" if Estimator is AttentionPooling else "predict"
     expected = getattr(model, method)(X)
     model.save(tmp_path / "model.safetensors")

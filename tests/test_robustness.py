@@ -578,9 +578,9 @@ def test_seq2seq_predicts_in_batches_of_predict_batch_size(seq2seq, monkeypatch)
 
 
 def test_pooling_infers_in_bounded_chunks(pooling_models, monkeypatch):
-    from sk_attention._pooling import _estimator
+    from sk_attention._pooling import _base as _pooling_base
 
-    monkeypatch.setattr(_estimator, "_CHUNK_ELEMENTS", 5 * 4 * 16)
+    monkeypatch.setattr(_pooling_base, "_CHUNK_ELEMENTS", 5 * 4 * 16)
     model = pooling_models["AttentionPoolingClassifier"]
     sizes = []
     pool = model.module_.pool

@@ -1,42 +1,37 @@
-"""AttentionSeq2Seq: the scikit-learn estimator around the torch network."""
+"""AttentionSeq2Seq: the scikit-learn estimator around the torch network.
 
-import math
-from functools import partial
+The seq2seq family's hooks into :class:`~sk_attention._base.AttentionEstimator`:
+text in (tokenizers, vocabularies), the network of the chosen architecture
+(:data:`~._architectures.ARCHITECTURES`), and decoding back to text.
+"""
+
 from numbers import Integral, Real
 
 import numpy as np
-import torch
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
-from skorch.callbacks import LRScheduler
 
 from .._attention import ATTENTION_SCORES
-from .._persistence import (
-    load_model_file,
-    loaded_device,
-    save_model_file,
-    settings_from_json,
-    settings_to_json,
-)
-from .._sequences import bucket_loader, sorted_batches
-from .._text import BOS, Vocabulary, check_text_sequences, make_tokenizer
-from .._training import (
-    TRAINING_CONSTRAINTS,
-    check_device,
-    make_callbacks,
-    make_optimizer,
-    make_train_split,
-    progress,
-    seeded,
-    torch_seed,
-)
+from .._base import AttentionEstimator, TrainingData
+from .._sequences import chunk_slices
+from .._text import check_text_sequences, tokenize_items
+from .._training import progress
 from ..metrics import sequence_accuracy
-from ._data import SequencePairDataset, collate_sources
-from ._model import Seq2SeqModule, SequenceLoss
-from ._search import beam_search, greedy_search, strip_after_end
-from ._transformer import TransformerSeq2SeqModule
+from ._architectures import ARCHITECTURES
+from ._data import SequencePairDataset
+from ._encoding import (
+    check_pairs,
+    encoding_from_config,
+    encoding_to_config,
+    learn_encoding,
+    make_tokenizers,
+    pair_ids,
+    tokenize_pairs,
+)
+from ._inference import decode, forced_attention
+from ._model import SequenceLoss
 
 __all__ = ["AttentionSeq2Seq"]
 
@@ -45,9 +40,10 @@ __all__ = ["AttentionSeq2Seq"]
 _CHUNK_BATCHES = 16
 
 _TOKENIZER_CONSTRAINT = [StrOptions({"char", "word"}), callable, tuple]
+_TOKENIZERS = ("source_tokenizer", "target_tokenizer")
 
 
-class AttentionSeq2Seq(BaseEstimator):
+class AttentionSeq2Seq(AttentionEstimator):
     """Sequence-to-sequence learning with attention, on plain strings.
 
     An encoder reads each source sequence; a decoder writes the output one
@@ -169,9 +165,12 @@ class AttentionSeq2Seq(BaseEstimator):
         Extra callbacks (e.g. ``Checkpoint``, ``LRScheduler``,
         ``ProgressBar``), run after the defaults above.
     warm_start : bool, default=False
-        When True, a second ``fit`` continues training the fitted network
-        (with the vocabularies learned in the first fit) instead of starting
-        again.
+        If True and fitted, ``fit`` continues training the fitted network
+        for ``max_epochs`` more epochs with the current training settings
+        (``lr``, ``batch_size``, ``callbacks``, ...), keeping the
+        tokenizers and vocabularies of the first fit (new tokens map to the
+        unknown token). Settings that would change the network raise a
+        ``ValueError``.
     device : str or torch.device, default="cpu"
         Where the network runs, e.g. ``"cuda"``.
     random_state : int, RandomState instance or None, default=None
@@ -183,8 +182,10 @@ class AttentionSeq2Seq(BaseEstimator):
 
     Attributes
     ----------
+    module_ : torch.nn.Module
+        The trained network (``net_.module_``).
     net_ : skorch.NeuralNet
-        The trained skorch net; ``net_.module_`` is the torch network.
+        The skorch net that trained it.
     history_ : skorch.History
         Per-epoch training record (``train_loss``, ``valid_loss``, ...).
     source_vocab_, target_vocab_ : Vocabulary
@@ -244,7 +245,8 @@ class AttentionSeq2Seq(BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "architecture": [StrOptions({"rnn", "transformer"})],
+        **AttentionEstimator._parameter_constraints,
+        "architecture": [StrOptions(set(ARCHITECTURES))],
         "attention": [StrOptions(set(ATTENTION_SCORES))],
         "cell": [StrOptions({"lstm", "gru"})],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
@@ -267,8 +269,17 @@ class AttentionSeq2Seq(BaseEstimator):
         "length_penalty": [Interval(Real, 0, None, closed="left")],
         "max_output_length": [Interval(Integral, 1, None, closed="left"), None],
         "predict_batch_size": [Interval(Integral, 1, None, closed="left")],
-        **TRAINING_CONSTRAINTS,
     }
+
+    _encoding_attributes = (
+        "source_tokenizer_",
+        "target_tokenizer_",
+        "source_vocab_",
+        "target_vocab_",
+        "target_is_text_",
+        "max_output_length_",
+        "_max_positions",
+    )
 
     def __init__(
         self,
@@ -350,7 +361,7 @@ class AttentionSeq2Seq(BaseEstimator):
     # -- scikit-learn API ---------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y) -> "AttentionSeq2Seq":
         """Learn the vocabularies and train the network.
 
         Parameters
@@ -365,33 +376,7 @@ class AttentionSeq2Seq(BaseEstimator):
         -------
         self : AttentionSeq2Seq
         """
-        self._check_architecture_params()
-        device = check_device(self.device)
-        X_items, _ = check_text_sequences(X, "X")
-        y_items, target_is_text = check_text_sequences(y, "y")
-        if len(X_items) != len(y_items):
-            raise ValueError(
-                f"X and y must hold the same number of sequences, got "
-                f"{len(X_items)} and {len(y_items)}."
-            )
-        continuing = self.warm_start and hasattr(self, "net_")
-        if not continuing:
-            self._make_tokenizers(target_is_text)
-        source_tokens = self._source_tokens(X_items)
-        target_tokens = self._tokens(y_items, self.target_tokenizer_, "y")
-        if not continuing:
-            self._learn_text_state(source_tokens, target_tokens, target_is_text)
-        source_ids = [self.source_vocab_.encode(tokens) for tokens in source_tokens]
-        target_ids = [self.target_vocab_.encode(tokens) for tokens in target_tokens]
-        seed = torch_seed(self.random_state)
-        with seeded(seed, device):
-            if continuing:
-                self.net_.partial_fit(SequencePairDataset(source_ids, target_ids))
-            else:
-                self.net_ = self._make_net(seed, device)
-                self.net_.fit(SequencePairDataset(source_ids, target_ids))
-        self.history_ = self.net_.history
-        return self
+        return self._fit(X, y)
 
     def predict(self, X):
         """Decode the output sequence of each source sequence.
@@ -410,7 +395,11 @@ class AttentionSeq2Seq(BaseEstimator):
         X_items, _ = check_text_sequences(X, "X")
         outputs = np.empty(len(X_items), dtype=object)
         for start, chunk in self._chunks(X_items):
-            for offset, ids in enumerate(self._decode(self._source_ids(chunk, start))):
+            source_ids = [
+                self.source_vocab_.encode(tokens)
+                for tokens in self._source_tokens(chunk, start)
+            ]
+            for offset, ids in enumerate(self._decode(source_ids)):
                 tokens = self.target_vocab_.decode(ids)
                 outputs[start + offset] = (
                     self.target_tokenizer_.detokenize(tokens)
@@ -461,7 +450,7 @@ class AttentionSeq2Seq(BaseEstimator):
             ``return_tokens=True``, a list of ``(weights, source_tokens,
             output_tokens)`` tuples.
         """
-        if all_heads and self.architecture != "transformer":
+        if all_heads and not ARCHITECTURES[self.architecture].attention_per_head:
             raise ValueError(
                 "all_heads=True needs architecture='transformer'; the recurrent "
                 "model has one attention per step."
@@ -473,7 +462,13 @@ class AttentionSeq2Seq(BaseEstimator):
             source_tokens = self._source_tokens(chunk, start)
             source_ids = [self.source_vocab_.encode(t) for t in source_tokens]
             predicted = self._decode(source_ids)
-            weights = self._forced_attention(source_ids, predicted, all_heads)
+            weights = forced_attention(
+                self.module_,
+                source_ids,
+                predicted,
+                batch_size=self.predict_batch_size,
+                all_heads=all_heads,
+            )
             if return_tokens:
                 weights = [
                     (w, tokens, self.target_vocab_.decode(ids))
@@ -487,251 +482,82 @@ class AttentionSeq2Seq(BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         tags.target_tags.required = True
-        # CUDA kernels (e.g. RNN backward) are not bit-reproducible.
-        tags.non_deterministic = str(self.device).startswith("cuda")
         return tags
 
-    # -- persistence --------------------------------------------------------
+    # -- hooks of the fit and load templates ---------------------------------
 
-    def save(self, path):
-        """Save the fitted model to one file that loading never unpickles.
+    def _check_params_together(self):
+        super()._check_params_together()
+        ARCHITECTURES[self.architecture].check_params(self)
 
-        The file is a safetensors file: the network's tensors, plus JSON
-        metadata with the hyper-parameters, vocabularies and format version.
-        Custom tokenizers cannot be saved safely, so :meth:`load` asks for
-        them. Settings that only matter for training and cannot be saved
-        safely (callbacks, optimizer classes outside ``torch.optim``, a
-        ``RandomState``) are stored as their defaults, with a warning.
+    def _prepare_data(self, X, y, encoding):
+        X_items, y_items, target_is_text = check_pairs(X, y)
+        if encoding is None:
+            tokenizers = make_tokenizers(
+                self.source_tokenizer, self.target_tokenizer, target_is_text
+            )
+        elif target_is_text != encoding["target_is_text_"]:
+            raise ValueError(
+                "warm_start=True continues the fitted network, which was "
+                f"trained on y given as {_form(encoding['target_is_text_'])}, "
+                f"but y is given as {_form(target_is_text)}; give y in the same "
+                "form, or set warm_start=False."
+            )
+        else:
+            tokenizers = encoding["source_tokenizer_"], encoding["target_tokenizer_"]
+        tokens = tokenize_pairs(X_items, y_items, *tokenizers)
+        if encoding is None:
+            encoding = learn_encoding(
+                *tokens,
+                tokenizers,
+                target_is_text,
+                min_frequency=self.min_frequency,
+                max_vocabulary_size=self.max_vocabulary_size,
+                max_output_length=self.max_output_length,
+            )
+        dataset = SequencePairDataset(*pair_ids(*tokens, encoding))
+        return encoding, TrainingData(dataset)
 
-        Parameters
-        ----------
-        path : str or os.PathLike
-        """
-        check_is_fitted(self)
-        params = settings_to_json(self)
-        for name in ("source_tokenizer", "target_tokenizer"):
-            if not isinstance(params[name], str):
-                params[name] = None  # given again to load
-        config = {
-            "params": params,
-            "source_vocab": self.source_vocab_.tokens,
-            "target_vocab": self.target_vocab_.tokens,
-            "target_is_text": self.target_is_text_,
-            "max_output_length": self.max_output_length_,
-            "max_positions": self._max_positions,
-        }
-        save_model_file(
-            path,
-            estimator=type(self).__name__,
-            config=config,
-            state_dict=self.net_.module_.state_dict(),
+    def _module_params(self, encoding):
+        return ARCHITECTURES[self.architecture].module_params(self, encoding)
+
+    def _make_net(self, module_params, encoding, seed, device):
+        architecture = ARCHITECTURES[self.architecture]
+        return NeuralNet(
+            module=architecture.module,
+            **{f"module__{name}": value for name, value in module_params.items()},
+            criterion=SequenceLoss,
+            criterion__label_smoothing=self.label_smoothing,
+            **self._skorch_params(seed, device, callbacks=architecture.callbacks(self)),
         )
 
+    def _settings_to_json(self):
+        params = super()._settings_to_json()
+        for name in _TOKENIZERS:
+            if not isinstance(params[name], str):
+                params[name] = None  # given again to load
+        return params
+
     @classmethod
-    def load(cls, path, **params):
-        """Load a model written by :meth:`save`; nothing is unpickled.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-        **params
-            Hyper-parameters to set on the loaded model, e.g.
-            ``device="cpu"``, or the custom tokenizers that could not be
-            saved. A model saved on a GPU loads on the CPU (with a warning)
-            when CUDA is not available and no device is given.
-
-        Returns
-        -------
-        AttentionSeq2Seq
-        """
-        config, state_dict = load_model_file(path, estimator=cls.__name__)
-        saved = settings_from_json(config["params"])
-        saved.update(params)
-        saved["device"] = loaded_device(path, saved["device"], params)
-        for name in ("source_tokenizer", "target_tokenizer"):
-            if saved[name] is None:
+    def _settings_from_json(cls, params, path):
+        params = super()._settings_from_json(params, path)
+        for name in _TOKENIZERS:
+            if params.get(name, "") is None:
                 raise ValueError(
                     f"The model was trained with a custom {name}, which cannot be "
                     f"stored safely; pass it again: load(path, {name}=...)."
                 )
-        model = cls(**saved)
-        model._validate_params()  # a crafted file must not bypass validation
-        model._make_tokenizers(config["target_is_text"])
-        model._set_text_state(
-            Vocabulary(config["source_vocab"]),
-            Vocabulary(config["target_vocab"]),
-            config["target_is_text"],
-            config["max_output_length"],
-            config["max_positions"],
-        )
-        device = check_device(model.device)
-        model.net_ = model._make_net(torch_seed(model.random_state), device)
-        model.net_.initialize()
-        try:
-            model.net_.module_.load_state_dict(state_dict)
-        except RuntimeError as error:
-            raise ValueError(
-                f"The tensors in {path!r} do not fit the saved configuration: {error}"
-            ) from None
-        model.history_ = model.net_.history
-        return model
+        return params
 
-    # -- internals ----------------------------------------------------------
+    def _encoding_to_config(self, encoding):
+        return encoding_to_config(encoding)
 
-    def _make_tokenizers(self, target_is_text):
-        """The fitted tokenizers, from the tokenizer parameters."""
-        self.source_tokenizer_ = make_tokenizer(
-            self.source_tokenizer, "source_tokenizer"
-        )
-        self.target_tokenizer_ = make_tokenizer(
-            self.target_tokenizer, "target_tokenizer"
-        )
-        if target_is_text and self.target_tokenizer_.detokenize is None:
-            raise ValueError(
-                "target_tokenizer must be able to join tokens back into strings "
-                "when y holds strings: pass 'char', 'word' or a (tokenize, "
-                "detokenize) pair, or give y as token lists."
-            )
-
-    def _learn_text_state(self, source_tokens, target_tokens, target_is_text):
-        """Vocabularies and output bounds from the tokenized training data."""
-        vocab_options = dict(
-            min_frequency=self.min_frequency, max_size=self.max_vocabulary_size
-        )
-        longest = max(len(tokens) for tokens in target_tokens)
-        bound = self.max_output_length or 2 * longest + 1
-        longest_source = max(len(tokens) for tokens in source_tokens)
-        self._set_text_state(
-            Vocabulary.build(source_tokens, **vocab_options),
-            Vocabulary.build(target_tokens, **vocab_options),
-            target_is_text,
-            bound,
-            max(2 * longest_source, bound),
+    def _encoding_from_config(self, config):
+        return encoding_from_config(
+            config, self.source_tokenizer, self.target_tokenizer
         )
 
-    def _set_text_state(
-        self, source_vocab, target_vocab, target_is_text, bound, max_positions
-    ):
-        self.source_vocab_ = source_vocab
-        self.target_vocab_ = target_vocab
-        self.target_is_text_ = target_is_text
-        self.max_output_length_ = bound
-        # The learned position table of the Transformer has this many rows.
-        self._max_positions = max_positions
-
-    @staticmethod
-    def _tokens(items, tokenizer, argument, offset=0):
-        """Token lists for validated items (strings are tokenized).
-
-        ``offset`` is the index of ``items[0]`` in the user's input, so that
-        errors about a chunk name the right sample.
-        """
-        if not items or not isinstance(items[0], str):
-            return items
-        token_lists = []
-        for index, text in enumerate(items, offset):
-            tokens = tokenizer.tokenize(text)
-            if not isinstance(tokens, (list, tuple)) or not all(
-                isinstance(token, str) for token in tokens
-            ):
-                raise TypeError(
-                    f"The tokenizer returned {type(tokens).__name__} for "
-                    f"{argument}[{index}]; it must return a list of strings."
-                )
-            token_lists.append(list(tokens))
-        return token_lists
-
-    def _source_tokens(self, X_items, offset=0):
-        """Source token lists; an empty one is an error naming its sample."""
-        tokens = self._tokens(X_items, self.source_tokenizer_, "X", offset)
-        for index, sequence in enumerate(tokens, offset):
-            if not sequence:
-                raise ValueError(
-                    f"X[{index}] has no tokens; every source sequence needs at "
-                    "least one."
-                )
-        return tokens
-
-    def _source_ids(self, X_items, offset=0):
-        return [
-            self.source_vocab_.encode(tokens)
-            for tokens in self._source_tokens(X_items, offset)
-        ]
-
-    def _check_architecture_params(self):
-        """Checks that depend on the architecture (run in ``fit``)."""
-        if self.architecture == "transformer":
-            if self.hidden_size % self.num_heads:
-                raise ValueError(
-                    f"hidden_size must be a multiple of num_heads with "
-                    f"architecture='transformer' (each head gets an equal "
-                    f"share), got hidden_size={self.hidden_size} and "
-                    f"num_heads={self.num_heads}."
-                )
-            return
-        if self.bidirectional and self.hidden_size % 2:
-            raise ValueError(
-                f"hidden_size must be even when bidirectional=True (each "
-                f"direction gets half), got {self.hidden_size}."
-            )
-
-    def _module_params(self):
-        common = {
-            "module__source_vocab_size": len(self.source_vocab_),
-            "module__target_vocab_size": len(self.target_vocab_),
-            "module__num_layers": self.num_layers,
-            "module__dropout": self.dropout,
-        }
-        if self.architecture == "transformer":
-            return {
-                **common,
-                "module__model_size": self.hidden_size,
-                "module__num_heads": self.num_heads,
-                "module__feedforward_size": (
-                    self.feedforward_size or 4 * self.hidden_size
-                ),
-                "module__attention_dropout": self.attention_dropout,
-                "module__positional_encoding": self.positional_encoding,
-                "module__max_positions": self._max_positions,
-            }
-        return {
-            **common,
-            "module__embedding_dim": self.embedding_dim,
-            "module__hidden_size": self.hidden_size,
-            "module__bidirectional": self.bidirectional,
-            "module__cell": self.cell,
-            "module__attention": self.attention,
-            "module__attention_size": self.attention_size or self.hidden_size,
-            "module__attention_dropout": self.attention_dropout,
-        }
-
-    def _make_net(self, seed, device):
-        transformer = self.architecture == "transformer"
-        callbacks = make_callbacks(self)
-        if transformer and self.warmup_steps:
-            schedule = LRScheduler(
-                policy=torch.optim.lr_scheduler.LambdaLR,
-                lr_lambda=partial(_warmup_factor, warmup_steps=self.warmup_steps),
-                step_every="batch",
-            )
-            callbacks = [("warmup", schedule), *callbacks]
-        return NeuralNet(
-            module=TransformerSeq2SeqModule if transformer else Seq2SeqModule,
-            criterion=SequenceLoss,
-            criterion__label_smoothing=self.label_smoothing,
-            optimizer=make_optimizer(self.optimizer),
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=bucket_loader,
-            iterator_train__shuffle=True,
-            iterator_valid=bucket_loader,
-            train_split=make_train_split(self.validation_fraction, seed),
-            callbacks=callbacks,
-            device=str(device),
-            verbose=self.verbose,
-            **self._module_params(),
-        )
+    # -- inference ----------------------------------------------------------
 
     def _chunks(self, items):
         """Consecutive slices of the input, so that inference streams.
@@ -741,69 +567,25 @@ class AttentionSeq2Seq(BaseEstimator):
         output however long the input is.
         """
         size = _CHUNK_BATCHES * self.predict_batch_size
-        starts = range(0, len(items), size)
-        for start in progress(starts, self.verbose, type(self).__name__):
-            yield start, items[start : start + size]
+        chunks = chunk_slices(len(items), size)
+        for chunk in progress(chunks, self.verbose, type(self).__name__):
+            yield chunk.start, items[chunk]
 
-    def _forced_attention(self, source_ids, predicted, all_heads):
-        """Attention weights of the decoder run over its own predictions."""
-        weights = [None] * len(source_ids)
-        for batch, inputs in self._batches(source_ids):
-            targets = [np.array([BOS, *predicted[i]], dtype=np.int64) for i in batch]
-            inputs["target_input"] = collate_sources(targets)["source"].to(
-                inputs["source"].device
-            )
-            with torch.inference_mode():
-                _, batch_weights = self.net_.module_(
-                    **inputs, need_weights="all" if all_heads else True
-                )  # (batch, [layers, heads,] tgt_len, src_len)
-            batch_weights = batch_weights.cpu().numpy()
-            for row, index in enumerate(batch):
-                n_out, n_src = len(predicted[index]), len(source_ids[index])
-                # A copy, so that no result keeps its whole batch alive.
-                weights[index] = batch_weights[row, ..., :n_out, :n_src].copy()
-        return weights
-
-    def _batches(self, source_ids):
-        """Length-sorted batches of sources, collated onto the net's device."""
-        lengths = [len(ids) for ids in source_ids]
-        device = self.net_.device
-        for batch in sorted_batches(lengths, self.predict_batch_size):
-            inputs = collate_sources([source_ids[i] for i in batch])
-            yield batch, {name: t.to(device) for name, t in inputs.items()}
+    def _source_tokens(self, X_items, offset):
+        return tokenize_items(
+            X_items, self.source_tokenizer_, "X", offset, require_tokens=True
+        )
 
     def _decode(self, source_ids):
-        """Decoded target ids (end token stripped) for each source."""
-        module = self.net_.module_
-        module.eval()
-        decoded = [None] * len(source_ids)
-        with torch.inference_mode():
-            for batch, inputs in self._batches(source_ids):
-                memory = module.encode(inputs["source"], inputs["source_lengths"])
-                if self.beam_size == 1:
-                    ids = greedy_search(module, memory, self.max_output_length_)
-                else:
-                    ids = beam_search(
-                        module,
-                        memory,
-                        self.max_output_length_,
-                        self.beam_size,
-                        self.length_penalty,
-                    )
-                for index, row in zip(batch, strip_after_end(ids.cpu())):
-                    decoded[index] = row
-        return decoded
+        return decode(
+            self.module_,
+            source_ids,
+            batch_size=self.predict_batch_size,
+            max_length=self.max_output_length_,
+            beam_size=self.beam_size,
+            length_penalty=self.length_penalty,
+        )
 
 
-def _warmup_factor(step, warmup_steps):
-    """Linear warm-up, then inverse square-root decay; 1 at ``warmup_steps``.
-
-    ``step`` counts the batches done (0 at the first batch).
-
-    Examples
-    --------
-    >>> [round(_warmup_factor(s, warmup_steps=4), 2) for s in (0, 3, 15)]
-    [0.25, 1.0, 0.5]
-    """
-    step += 1
-    return min(step / warmup_steps, math.sqrt(warmup_steps / step))
+def _form(target_is_text):
+    return "strings" if target_is_text else "token lists"

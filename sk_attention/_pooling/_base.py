@@ -1,0 +1,362 @@
+"""The pooling family's hooks into the shared estimator base, and inference.
+
+:class:`BaseAttentionPooling` is what the three pooling estimators share on
+top of :class:`~sk_attention._base.AttentionEstimator`: the parameters, the
+input, the network, the chunked inference and ``attention_weights``; with
+the mixin for standardized regression targets and the file form of the
+fitted classes.
+"""
+
+import warnings
+from functools import partial
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNet
+
+from .._base import AttentionEstimator, TrainingData
+from .._sequences import check_sequences
+from .._training import progress
+from ._data import PoolingDataset, scaling_statistics
+from ._model import POOLING_ATTENTION, AttentionPoolingNet, MeanQueryPooling
+from ._targets import check_regression_target
+
+__all__ = [
+    "NO_REGRESSION",
+    "BaseAttentionPooling",
+    "RegressionTargetMixin",
+    "classes_from_config",
+    "classes_to_config",
+]
+
+# Inference runs in chunks of about this many (step x width) values: on a CPU,
+# whole-batch intermediates of a large input are slower than cache-sized
+# chunks (benchmarks/bench_pooling.py); a GPU wants larger ones.
+_CHUNK_ELEMENTS = 2**19
+_GPU_CHUNK_ELEMENTS = 2**24
+
+#: Deprecated parameter values -> what they mean now, with the warning.
+_DOT_DEPRECATION = (
+    "attention='dot' in the pooling estimators is the scaled dot product and "
+    "is renamed 'scaled_dot' (the name AttentionSeq2Seq uses for it); 'dot' "
+    "will be removed from the pooling estimators in version 0.3. Use "
+    "attention='scaled_dot'."
+)
+_N_HEADS_DEPRECATION = (
+    "n_heads is renamed num_heads (the name AttentionSeq2Seq uses) and will be "
+    "removed in version 0.3; use num_heads={value}."
+)
+
+
+class BaseAttentionPooling(AttentionEstimator):
+    """Input, network and inference of the pooling family."""
+
+    _parameter_constraints: dict = {
+        **AttentionEstimator._parameter_constraints,
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "attention": [StrOptions(set(POOLING_ATTENTION) | {"dot"})],
+        "num_heads": [Interval(Integral, 1, None, closed="left")],
+        "n_heads": [
+            Interval(Integral, 1, None, closed="left"),
+            Hidden(StrOptions({"deprecated"})),
+        ],
+        "attention_size": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "scaling": [StrOptions({"global", "feature"}), None],
+    }
+
+    _encoding_attributes = ("n_features_in_", "_task", "_n_outputs")
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(64, 64),
+        attention="gated",
+        num_heads=1,
+        n_heads="deprecated",
+        attention_size=64,
+        dropout=0.2,
+        scaling="global",
+        max_epochs=100,
+        batch_size=32,
+        lr=1e-3,
+        optimizer="adam",
+        validation_fraction=None,
+        early_stopping=False,
+        n_iter_no_change=10,
+        gradient_clip=None,
+        callbacks=None,
+        warm_start=False,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.attention = attention
+        self.num_heads = num_heads
+        self.n_heads = n_heads
+        self.attention_size = attention_size
+        self.dropout = dropout
+        self.scaling = scaling
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.gradient_clip = gradient_clip
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True  # read as univariate sequences
+        tags.input_tags.three_d_array = True
+        return tags
+
+    # -- hooks of the fit and load templates ---------------------------------
+
+    def _check_target(self, y, n_samples, fitted):
+        """Return ``(target_encoding, y_train)``.
+
+        ``target_encoding`` holds ``_task`` ("classification", "regression"
+        or None), ``_n_outputs`` and the class's own encoding of ``y``;
+        ``fitted`` is the fitted encoding of a warm start, or None.
+        """
+        raise NotImplementedError
+
+    def _check_params_together(self):
+        super()._check_params_together()
+        self._hidden_layer_sizes()
+        if self.attention == "dot":
+            warnings.warn(_DOT_DEPRECATION, FutureWarning, stacklevel=5)
+        if self.n_heads != "deprecated":
+            warnings.warn(
+                _N_HEADS_DEPRECATION.format(value=self.n_heads),
+                FutureWarning,
+                stacklevel=5,
+            )
+
+    def _prepare_data(self, X, y, encoding):
+        n_features = None if encoding is None else encoding["n_features_in_"]
+        sequences = check_sequences(X, n_features=n_features)
+        target_encoding, y_train = self._check_target(y, len(sequences), encoding)
+        task = target_encoding["_task"]
+        if encoding is not None and task != encoding["_task"]:
+            raise ValueError(
+                f"warm_start=True continues the fitted network, which learned a "
+                f"{encoding['_task']} target, but y is a {task} target; set "
+                "warm_start=False to train a new network."
+            )
+        new_encoding = {"n_features_in_": sequences.n_features, **target_encoding}
+        mean, scale = scaling_statistics(sequences.flat, self.scaling)
+        prepare = partial(_set_scaling, mean=mean, scale=scale)
+        if task is None:
+            return new_encoding, TrainingData(None, prepare_module=prepare)
+        stratify = y_train if task == "classification" else None
+        dataset = PoolingDataset(sequences, y_train)
+        return new_encoding, TrainingData(dataset, stratify, prepare)
+
+    def _hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
+        if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
+            raise ValueError(
+                "hidden_layer_sizes must be positive integers, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(s) for s in sizes)
+
+    def _module_params(self, encoding):
+        # The deprecated spellings keep their meaning until they are removed.
+        attention = "scaled_dot" if self.attention == "dot" else self.attention
+        heads = self.num_heads if self.n_heads == "deprecated" else self.n_heads
+        return {
+            "n_features": encoding["n_features_in_"],
+            "n_outputs": encoding["_n_outputs"],
+            "hidden_layer_sizes": self._hidden_layer_sizes(),
+            "attention": attention,
+            "num_heads": heads,
+            "attention_size": self.attention_size,
+            "dropout": self.dropout,
+        }
+
+    def _make_net(self, module_params, encoding, seed, device):
+        classification = encoding["_task"] == "classification"
+        return NeuralNet(
+            module=AttentionPoolingNet,
+            **{f"module__{name}": value for name, value in module_params.items()},
+            criterion=torch.nn.CrossEntropyLoss if classification else torch.nn.MSELoss,
+            **self._skorch_params(seed, device, stratified=classification),
+        )
+
+    def _trains(self, encoding):
+        return encoding["_task"] is not None
+
+    def _untrained_module(self, encoding):
+        return MeanQueryPooling(encoding["n_features_in_"])
+
+    def _settings_to_json(self):
+        params = super()._settings_to_json()
+        if not isinstance(params["hidden_layer_sizes"], Integral):
+            params["hidden_layer_sizes"] = [
+                int(s) for s in params["hidden_layer_sizes"]
+            ]
+        return params
+
+    @classmethod
+    def _settings_from_json(cls, params, path):
+        params = super()._settings_from_json(params, path)
+        if isinstance(params.get("hidden_layer_sizes"), list):
+            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        return params
+
+    def _encoding_to_config(self, encoding):
+        return {
+            "n_features_in": int(encoding["n_features_in_"]),
+            "task": encoding["_task"],
+            "n_outputs": encoding["_n_outputs"],
+            "fitted": self._target_to_config(encoding),
+        }
+
+    def _encoding_from_config(self, config):
+        return {
+            "n_features_in_": config.get("n_features_in", int),
+            "_task": config.get("task", (str, None)),
+            "_n_outputs": config.get("n_outputs", (int, None)),
+            **self._target_from_config(config),
+        }
+
+    def _target_to_config(self, encoding):
+        """The class's own encoding of ``y``, JSON-able."""
+        return {}
+
+    def _target_from_config(self, config):
+        """Inverse of :meth:`_target_to_config`."""
+        return {}
+
+    # -- inference ---------------------------------------------------------
+
+    def _check_fitted_sequences(self, X):
+        check_is_fitted(self)
+        return check_sequences(X, n_features=self.n_features_in_)
+
+    def _stream(self, sequences, output):
+        """Yield ``(index, lengths, values)`` per chunk of ``sequences``.
+
+        ``output`` is "pooled" (``(b, n_pooled)``), "weights" (``(b,
+        num_heads, n_steps)``) or "scores", the prediction head's ``(b,
+        n_outputs)``. Runs under :func:`torch.inference_mode` on bounded
+        chunks.
+        """
+        module = self.module_.eval()
+        device = next(iter(module.buffers())).device
+        elements = _CHUNK_ELEMENTS if device.type == "cpu" else _GPU_CHUNK_ELEMENTS
+        with torch.inference_mode():
+            chunks = sequences.chunks(module.step_width, elements)
+            for index, batch, lengths in progress(
+                chunks, self.verbose, type(self).__name__
+            ):
+                batch = torch.from_numpy(batch).to(device)  # (b, n_steps, F)
+                lengths_t = torch.from_numpy(lengths).to(device)  # (b,)
+                pooled, weights = module.pool(batch, lengths_t, output == "weights")
+                values = {"pooled": pooled, "weights": weights}.get(output)
+                if output == "scores":
+                    values = module.head(pooled)  # (b, n_outputs)
+                yield index, lengths, values.cpu().numpy()
+
+    def _predict_scores(self, X):
+        """The head's raw outputs, ``(n_samples, n_outputs)`` float64."""
+        sequences = self._check_fitted_sequences(X)
+        out = np.empty((len(sequences), self._n_outputs), dtype=np.float64)
+        for index, _, scores in self._stream(sequences, "scores"):
+            out[index] = scores
+        return out
+
+    def attention_weights(self, X: ArrayLike) -> list[np.ndarray]:
+        """The attention weights each sample's steps receive.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_steps, n_features), or list of
+            arrays of shape (n_steps_i, n_features)
+
+        Returns
+        -------
+        weights : list of ndarray of shape (num_heads, n_steps_i), float32
+            One array per sample; each row sums to 1. Without a target (the
+            parameter-free attention) there is one row.
+        """
+        sequences = self._check_fitted_sequences(X)
+        result = [None] * len(sequences)
+        for index, lengths, weights in self._stream(sequences, "weights"):
+            rows = range(len(result))[index] if isinstance(index, slice) else index
+            for row, (sample, length) in enumerate(zip(rows, lengths)):
+                result[sample] = weights[row, :, :length].copy()
+        return result
+
+
+def _set_scaling(module, mean, scale):
+    """Give a new module the input scaling learned from the training steps."""
+    module.standardize.set_statistics(mean, scale)
+
+
+class RegressionTargetMixin:
+    """Targets standardized for training, restored at prediction."""
+
+    _regression_attributes = ("_y_2d", "_y_mean", "_y_scale")
+
+    def _regression_target(self, y, fitted):
+        statistics = None
+        if fitted is not None and fitted.get("_y_mean") is not None:
+            statistics = {name: fitted[name] for name in self._regression_attributes}
+        y_train, statistics = check_regression_target(y, statistics)
+        encoding = {"_task": "regression", "_n_outputs": y_train.shape[1]}
+        return {**encoding, **statistics}, y_train
+
+    def _regression_to_config(self, encoding):
+        return {
+            "y_2d": bool(encoding["_y_2d"]),
+            "y_mean": encoding["_y_mean"].tolist(),
+            "y_scale": encoding["_y_scale"].tolist(),
+        }
+
+    def _regression_from_config(self, config):
+        return {
+            "_y_2d": config.get("y_2d", bool, section="fitted"),
+            "_y_mean": np.asarray(
+                config.get("y_mean", list, section="fitted"), dtype=np.float64
+            ),
+            "_y_scale": np.asarray(
+                config.get("y_scale", list, section="fitted"), dtype=np.float64
+            ),
+        }
+
+
+NO_REGRESSION = {"_y_2d": None, "_y_mean": None, "_y_scale": None}
+
+
+def classes_to_config(classes):
+    return {"classes": classes.tolist(), "classes_dtype": classes.dtype.str}
+
+
+def classes_from_config(config):
+    classes = config.get("classes", list, section="fitted")
+    dtype = config.get("classes_dtype", str, section="fitted")
+    try:
+        return np.asarray(classes, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"{config.path!r} holds classes that do not read as {dtype!r}: {error}"
+        ) from None

@@ -1,0 +1,148 @@
+"""The architectures of :class:`AttentionSeq2Seq`, registered in one place.
+
+An :class:`Architecture` says everything the estimator needs to know of one
+network: its torch module, how the estimator's parameters become the
+module's arguments, the checks that involve several parameters, the extra
+callbacks it trains with, and what its attention can report. Adding an
+architecture means writing its module (which implements the decoding
+contract of ``_search.py``) and one entry in :data:`ARCHITECTURES`.
+"""
+
+import math
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable
+
+import torch
+from skorch.callbacks import LRScheduler
+
+from ._model import Seq2SeqModule
+from ._transformer import TransformerSeq2SeqModule
+
+__all__ = ["ARCHITECTURES", "Architecture"]
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """One network family of :class:`AttentionSeq2Seq`.
+
+    Parameters
+    ----------
+    module : type
+        The :class:`torch.nn.Module` class.
+    module_params : callable
+        ``(estimator, encoding) -> dict`` of the module's keyword arguments;
+        ``encoding`` holds the fitted vocabularies and position bound.
+    check_params : callable
+        ``(estimator) -> None``; raises a ValueError naming the parameters
+        whose combination this architecture cannot build.
+    callbacks : callable
+        ``(estimator) -> list`` of named skorch callbacks it trains with,
+        run before the shared defaults.
+    attention_per_head : bool
+        Whether ``attention_weights(all_heads=True)`` has per-head weights.
+    """
+
+    module: type
+    module_params: Callable
+    check_params: Callable
+    callbacks: Callable
+    attention_per_head: bool
+
+
+def _rnn_params(estimator, encoding):
+    return {
+        "source_vocab_size": len(encoding["source_vocab_"]),
+        "target_vocab_size": len(encoding["target_vocab_"]),
+        "num_layers": estimator.num_layers,
+        "dropout": estimator.dropout,
+        "embedding_dim": estimator.embedding_dim,
+        "hidden_size": estimator.hidden_size,
+        "bidirectional": estimator.bidirectional,
+        "cell": estimator.cell,
+        "attention": estimator.attention,
+        "attention_size": estimator.attention_size or estimator.hidden_size,
+        "attention_dropout": estimator.attention_dropout,
+    }
+
+
+def _check_rnn(estimator):
+    if estimator.bidirectional and estimator.hidden_size % 2:
+        raise ValueError(
+            f"hidden_size must be even when bidirectional=True (each "
+            f"direction gets half), got {estimator.hidden_size}."
+        )
+
+
+def _no_callbacks(estimator):
+    return []
+
+
+def _transformer_params(estimator, encoding):
+    return {
+        "source_vocab_size": len(encoding["source_vocab_"]),
+        "target_vocab_size": len(encoding["target_vocab_"]),
+        "num_layers": estimator.num_layers,
+        "dropout": estimator.dropout,
+        "model_size": estimator.hidden_size,
+        "num_heads": estimator.num_heads,
+        "feedforward_size": estimator.feedforward_size or 4 * estimator.hidden_size,
+        "attention_dropout": estimator.attention_dropout,
+        "positional_encoding": estimator.positional_encoding,
+        "max_positions": encoding["_max_positions"],
+    }
+
+
+def _check_transformer(estimator):
+    if estimator.hidden_size % estimator.num_heads:
+        raise ValueError(
+            f"hidden_size must be a multiple of num_heads with "
+            f"architecture='transformer' (each head gets an equal share), got "
+            f"hidden_size={estimator.hidden_size} and "
+            f"num_heads={estimator.num_heads}."
+        )
+
+
+def _warmup(estimator):
+    """The Transformer's learning-rate warm-up, when ``warmup_steps`` asks."""
+    if not estimator.warmup_steps:
+        return []
+    schedule = LRScheduler(
+        policy=torch.optim.lr_scheduler.LambdaLR,
+        lr_lambda=partial(warmup_factor, warmup_steps=estimator.warmup_steps),
+        step_every="batch",
+    )
+    return [("warmup", schedule)]
+
+
+def warmup_factor(step, warmup_steps):
+    """Linear warm-up, then inverse square-root decay; 1 at ``warmup_steps``.
+
+    ``step`` counts the batches done (0 at the first batch).
+
+    Examples
+    --------
+    >>> [round(warmup_factor(s, warmup_steps=4), 2) for s in (0, 3, 15)]
+    [0.25, 1.0, 0.5]
+    """
+    step += 1
+    return min(step / warmup_steps, math.sqrt(warmup_steps / step))
+
+
+#: ``architecture`` name -> what the estimator builds for it.
+ARCHITECTURES = {
+    "rnn": Architecture(
+        module=Seq2SeqModule,
+        module_params=_rnn_params,
+        check_params=_check_rnn,
+        callbacks=_no_callbacks,
+        attention_per_head=False,
+    ),
+    "transformer": Architecture(
+        module=TransformerSeq2SeqModule,
+        module_params=_transformer_params,
+        check_params=_check_transformer,
+        callbacks=_warmup,
+        attention_per_head=True,
+    ),
+}
