@@ -6,9 +6,9 @@ Both modules take a whole padded batch at once, ``X`` of shape
 exactly zero, so a sequence pools to the same vector whatever it is padded to.
 
 :class:`AttentionPoolingNet`
-    Learned attention: a per-step MLP embedding, ``n_heads`` learned queries
-    scored by a rule from the shared registry, and a linear prediction head
-    trained through skorch.
+    Learned attention: a per-step MLP embedding, ``num_heads`` learned
+    queries scored by a rule from the shared registry, and a linear
+    prediction head trained through skorch.
 :class:`MeanQueryPooling`
     The parameter-free attention used when no target is given: each sequence
     attends with its own mean as the query.
@@ -17,15 +17,10 @@ exactly zero, so a sequence pools to the same vector whatever it is padded to.
 import torch
 from torch import nn
 
-from .._attention import ScaledDotAttention, make_attention
+from .._attention import ScaledDotAttention, attention_class
 from .._sequences import length_mask
 
-__all__ = ["AttentionPoolingNet", "MeanQueryPooling", "POOLING_SCORES"]
-
-#: Scoring rules offered for pooling -> name in the shared registry. A learned
-#: query makes "dot" a plain linear score; scaling it by sqrt(d) keeps the
-#: softmax from saturating as the embedding grows (Vaswani et al., Eq. 1).
-POOLING_SCORES = {"additive": "additive", "gated": "gated", "dot": "scaled_dot"}
+__all__ = ["AttentionPoolingNet", "MeanQueryPooling"]
 
 
 class _Standardize(nn.Module):
@@ -67,9 +62,14 @@ class AttentionPoolingNet(nn.Module):
     hidden_layer_sizes : tuple of int, default=(64, 64)
         Widths of the per-step MLP (linear + ReLU each); empty pools the
         standardized input features themselves.
-    attention : {"additive", "gated", "dot"}, default="gated"
-        The scoring rule, see :data:`POOLING_SCORES`.
-    n_heads : int, default=1
+    attention : str, default="gated"
+        A name from the shared registry,
+        :data:`~sk_attention._attention.ATTENTION_SCORES`: ``"additive"``,
+        ``"gated"``, ``"scaled_dot"``, ``"dot"`` or ``"general"``. With a
+        learned query, ``"dot"`` is a plain linear score; ``"scaled_dot"``
+        divides it by ``sqrt(d)``, which keeps the softmax from saturating
+        as the embedding grows (Vaswani et al., Eq. 1).
+    num_heads : int, default=1
     attention_size : int, default=64
         Hidden width of the additive and gated scoring networks.
     dropout : float, default=0.0
@@ -82,7 +82,7 @@ class AttentionPoolingNet(nn.Module):
         n_outputs,
         hidden_layer_sizes=(64, 64),
         attention="gated",
-        n_heads=1,
+        num_heads=1,
         attention_size=64,
         dropout=0.0,
     ):
@@ -95,27 +95,27 @@ class AttentionPoolingNet(nn.Module):
             width = size
         self.embedding = nn.Sequential(*layers)
         self.embedding_size = width
-        self.n_heads = n_heads
-        rule = POOLING_SCORES[attention]
-        query_size = width if rule == "scaled_dot" else attention_size
-        self.attention = make_attention(rule, query_size, width, attention_size)
+        self.num_heads = num_heads
+        rule = attention_class(attention)
+        query_size = rule.query_size(width, attention_size)
+        self.attention = rule(query_size, width, attention_size)
         # Random, not zero: heads that start equal get equal gradients forever.
-        self.query = nn.Parameter(torch.randn(n_heads, query_size))
+        self.query = nn.Parameter(torch.randn(num_heads, query_size))
         self.head = nn.Sequential(
-            nn.Dropout(dropout), nn.Linear(n_heads * width, n_outputs)
+            nn.Dropout(dropout), nn.Linear(num_heads * width, n_outputs)
         )
         # Widest per-step intermediate, used to size inference chunks.
         self.step_width = max(
             n_features,
             *hidden_layer_sizes,
             2 * attention_size,
-            n_heads * attention_size,
+            num_heads * attention_size,
         )
 
     @property
     def n_pooled(self):
-        """Width of the pooled vector, ``n_heads * embedding_size``."""
-        return self.n_heads * self.embedding_size
+        """Width of the pooled vector, ``num_heads * embedding_size``."""
+        return self.num_heads * self.embedding_size
 
     def pool(self, X, lengths, need_weights=True):
         """Pool each sequence to one vector per head.
@@ -128,15 +128,15 @@ class AttentionPoolingNet(nn.Module):
 
         Returns
         -------
-        pooled : torch.Tensor of shape (batch, n_heads * embedding_size)
-        weights : torch.Tensor of shape (batch, n_heads, n_steps) or None
+        pooled : torch.Tensor of shape (batch, num_heads * embedding_size)
+        weights : torch.Tensor of shape (batch, num_heads, n_steps) or None
         """
         mask = length_mask(lengths, X.shape[1])  # (batch, n_steps)
         steps = self.embedding(self.standardize(X))  # (batch, n_steps, embedding)
         keys = self.attention.project_keys(steps)  # (batch, n_steps, ...)
-        query = self.query.expand(X.shape[0], -1, -1)  # (batch, n_heads, query)
+        query = self.query.expand(X.shape[0], -1, -1)  # (batch, heads, query)
         context, weights = self.attention(query, keys, steps, mask, need_weights)
-        return context.flatten(1), weights  # (batch, n_heads * embedding)
+        return context.flatten(1), weights  # (batch, heads * embedding)
 
     def forward(self, X, lengths):
         """Predict from the pooled vectors: ``(batch, n_outputs)`` scores."""
@@ -164,7 +164,7 @@ class MeanQueryPooling(nn.Module):
         super().__init__()
         self.standardize = _Standardize(n_features)
         self.attention = ScaledDotAttention(n_features, n_features)
-        self.n_heads = 1
+        self.num_heads = 1
         self.n_pooled = n_features
         self.step_width = n_features
 
