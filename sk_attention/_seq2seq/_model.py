@@ -20,7 +20,6 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from .._attention import make_attention
 from .._sequences import length_mask
 from .._text import PAD
-from ._search import ban_special_tokens
 
 __all__ = ["Memory", "Seq2SeqModule", "SequenceLoss"]
 
@@ -31,6 +30,9 @@ _CELLS = {"lstm": nn.LSTMCell, "gru": nn.GRUCell}
 @dataclass
 class Memory:
     """What the decoder attends over, computed once per source batch.
+
+    A ``DecoderMemory`` of ``_search.py``: the searches read ``values`` and
+    call :meth:`select`.
 
     Attributes
     ----------
@@ -495,6 +497,11 @@ class AttentiveDecoder(nn.Module):
 class Seq2SeqModule(nn.Module):
     """Encoder-decoder with attention.
 
+    It is a ``DecodableModel`` of ``_search.py`` (structurally: it has the
+    members, it imports nothing from there): :meth:`encode` returns a
+    :class:`Memory`, ``decoder.start`` a state of nested tensors with one
+    row per source, and :meth:`next_token_logits` steps it.
+
     Parameters
     ----------
     source_vocab_size, target_vocab_size : int
@@ -572,11 +579,7 @@ class Seq2SeqModule(nn.Module):
         return (logits, weights) if need_weights else logits
 
     def next_token_logits(self, tokens, state, memory):
-        """Scores of the next token after ``tokens``.
-
-        Padding and the start token score ``-inf``: they can never come
-        next. Greedy search takes the arg-max of these; beam search their
-        log-softmax.
+        """Scores of the next token after ``tokens``, for the searches.
 
         Parameters
         ----------
@@ -595,7 +598,7 @@ class Seq2SeqModule(nn.Module):
         else:
             gates = memory.token_gates.index_select(0, tokens)  # (batch, gates)
         attentional, state, _ = decoder.step(gates, state, memory)
-        return ban_special_tokens(decoder.logits(attentional)), state
+        return decoder.logits(attentional), state
 
 
 class SequenceLoss(nn.Module):

@@ -1,37 +1,104 @@
 """Batched decoding: greedy search and length-normalised beam search.
 
-Both functions take a :class:`~._model.Seq2SeqModule` and the
-:class:`~._model.Memory` of an encoded batch and return the decoded token
-ids as a ``(batch, length)`` tensor in which each row ends at its first end
-token (rows that never produced one stop at ``max_length``), padded after.
-They run under the caller's ``torch.inference_mode()``.
+The search owns the decoding loop; a model only offers the steps, as the
+protocols below declare: :class:`DecodableModel`, whose decoder starts a
+:data:`DecoderState` from a :class:`DecoderMemory`. Any model that has these
+members decodes here; this module imports no model.
+
+Both searches return the decoded token ids as a ``(batch, length)`` tensor
+in which each row ends at its first end token (rows that never produced
+one stop at ``max_length``), padded after. They run under the caller's
+``torch.inference_mode()``.
 """
+
+from typing import Protocol, Union, runtime_checkable
 
 import torch
 
 from .._text import BOS, EOS, PAD
 
-__all__ = ["ban_special_tokens", "beam_search", "greedy_search", "strip_after_end"]
+__all__ = [
+    "DecodableModel",
+    "DecoderMemory",
+    "DecoderState",
+    "StepDecoder",
+    "beam_search",
+    "greedy_search",
+    "strip_after_end",
+]
+
+#: A decoder state: a tensor whose first dimension is the batch row, or a
+#: tuple of states, nested to any depth. The search keeps or reorders rows
+#: by indexing the first dimension of every tensor in it.
+DecoderState = Union[torch.Tensor, tuple]
 
 
-def ban_special_tokens(logits):
-    """Make padding and the start token impossible as the next token.
+@runtime_checkable
+class DecoderMemory(Protocol):
+    """An encoded batch of sources, as the search needs it.
 
-    Every model's ``next_token_logits`` ends here, so that both searches and
-    both architectures forbid the same tokens.
-
-    Parameters
+    Attributes
     ----------
-    logits : torch.Tensor of shape (batch, vocab_size)
-        Modified in place.
-
-    Returns
-    -------
-    torch.Tensor of shape (batch, vocab_size)
-        ``logits``.
+    values : torch.Tensor of shape (batch, src_len, ...)
+        The encoder outputs; the search reads the batch size, device and
+        size of a row from it.
     """
+
+    values: torch.Tensor
+
+    def select(self, index: torch.Tensor) -> "DecoderMemory":
+        """The memory of the batch rows ``index``, a ``(n,)`` long tensor."""
+
+
+@runtime_checkable
+class StepDecoder(Protocol):
+    """The decoder of a :class:`DecodableModel`."""
+
+    def start(self, memory: DecoderMemory) -> DecoderState:
+        """The state before the first token, one row per memory row."""
+
+
+@runtime_checkable
+class DecodableModel(Protocol):
+    """A model the searches can decode with, one token at a time.
+
+    Attributes
+    ----------
+    decoder : StepDecoder
+    """
+
+    decoder: StepDecoder
+
+    def next_token_logits(
+        self, tokens: torch.Tensor, state: DecoderState, memory: DecoderMemory
+    ) -> tuple[torch.Tensor, DecoderState]:
+        """Scores of the next token after ``tokens``.
+
+        Parameters
+        ----------
+        tokens : torch.LongTensor of shape (batch,)
+        state : DecoderState
+        memory : DecoderMemory
+            With the same rows as ``state``.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (batch, vocab_size)
+            A fresh tensor: the search writes into it.
+        state : DecoderState
+            The state after ``tokens``.
+        """
+
+
+def _next_token_logits(model, tokens, state, memory):
+    """The model's next-token logits, padding and the start token banned.
+
+    Banning here, not in the models, makes both searches and every model
+    forbid the same tokens.
+    """
+    logits, state = model.next_token_logits(tokens, state, memory)
     logits[:, PAD : BOS + 1] = float("-inf")  # one fill: the ids are 0 and 1
-    return logits
+    return logits, state  # (batch, vocab_size)
 
 
 def _select_state(state, index):
@@ -49,8 +116,8 @@ def greedy_search(model, memory, max_length):
 
     Parameters
     ----------
-    model : Seq2SeqModule
-    memory : Memory
+    model : DecodableModel
+    memory : DecoderMemory
         The encoded batch, ``batch`` rows.
     max_length : int
         The most tokens a row may produce, the end token included.
@@ -67,7 +134,7 @@ def greedy_search(model, memory, max_length):
     state = model.decoder.start(memory)
     steps = 0
     for position in range(max_length):
-        logits, state = model.next_token_logits(tokens, state, memory)
+        logits, state = _next_token_logits(model, tokens, state, memory)
         tokens = logits.argmax(dim=-1)  # (live,), no softmax needed
         output[active, position] = tokens
         steps = position + 1
@@ -110,8 +177,8 @@ def beam_search(model, memory, max_length, beam_size, length_penalty=1.0):
 
     Parameters
     ----------
-    model : Seq2SeqModule
-    memory : Memory
+    model : DecodableModel
+    memory : DecoderMemory
         The encoded batch, ``batch`` rows.
     max_length : int
     beam_size : int
@@ -171,7 +238,7 @@ def _beam_block(model, memory, max_length, beam_size, length_penalty):
     # The index of each row's first hypothesis, (rows, 1).
     first_of_row = torch.arange(batch, device=device)[:, None]
     for step in range(max_length):
-        logits, state = model.next_token_logits(tokens, state, memory)
+        logits, state = _next_token_logits(model, tokens, state, memory)
         log_probs = torch.log_softmax(logits, dim=-1)  # (rows * width, V)
         vocab_size = log_probs.size(-1)
         if not history:
