@@ -18,11 +18,12 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 
+from .._attention import ATTENTION_SCORES
 from .._base import AttentionEstimator, TrainingData
 from .._sequences import check_sequences
 from .._training import progress
 from ._data import PoolingDataset, scaling_statistics
-from ._model import POOLING_ATTENTION, AttentionPoolingNet, MeanQueryPooling
+from ._model import AttentionPoolingNet, MeanQueryPooling
 from ._targets import check_regression_target
 
 __all__ = [
@@ -61,7 +62,7 @@ class BaseAttentionPooling(AttentionEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "attention": [StrOptions(set(POOLING_ATTENTION) | {"dot"})],
+        "attention": [StrOptions(set(ATTENTION_SCORES))],
         "num_heads": [Interval(Integral, 1, None, closed="left")],
         "n_heads": [
             Interval(Integral, 1, None, closed="left"),

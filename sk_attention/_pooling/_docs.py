@@ -6,15 +6,16 @@ PARAMETERS_DOC = """
     hidden_layer_sizes : int or tuple of int, default=(64, 64)
         Widths of the MLP (linear + ReLU) applied to every step before
         pooling. ``()`` pools the (standardized) input features themselves.
-    attention : {"additive", "gated", "scaled_dot"}, default="gated"
+    attention : {"additive", "gated", "scaled_dot", "general"}, default="gated"
         The scoring rule, by its name in the registry both estimator
         families share. ``"additive"``: ``w^T tanh(V h_i + U q)`` (Ilse et
         al., 2018, Eq. 8, with a learned query ``q`` per head);
         ``"gated"``: ``w^T (tanh(V h_i + U q) * sigmoid(G h_i))`` (Eq. 9);
         ``"scaled_dot"``: ``h_i . q / sqrt(d)`` (scaled dot product with a
-        learned query). ``"dot"`` is a deprecated alias of ``"scaled_dot"``
-        here (it warns); in :class:`~sk_attention.AttentionSeq2Seq` it is
-        the unscaled dot product.
+        learned query); ``"general"``: ``h_i^T W q`` (Luong). ``"dot"`` is a
+        deprecated alias of ``"scaled_dot"`` here (it warns); in
+        :class:`~sk_attention.AttentionSeq2Seq` it is the unscaled dot
+        product.
     num_heads : int, default=1
         Number of attention heads; their pooled vectors are concatenated.
         Heads share the key projection and differ by their learned query.

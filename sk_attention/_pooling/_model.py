@@ -6,9 +6,9 @@ Both modules take a whole padded batch at once, ``X`` of shape
 exactly zero, so a sequence pools to the same vector whatever it is padded to.
 
 :class:`AttentionPoolingNet`
-    Learned attention: a per-step MLP embedding, ``num_heads`` learned queries
-    scored by a rule from the shared registry, and a linear prediction head
-    trained through skorch.
+    Learned attention: a per-step MLP embedding, ``num_heads`` learned
+    queries scored by a rule from the shared registry, and a linear
+    prediction head trained through skorch.
 :class:`MeanQueryPooling`
     The parameter-free attention used when no target is given: each sequence
     attends with its own mean as the query.
@@ -17,16 +17,10 @@ exactly zero, so a sequence pools to the same vector whatever it is padded to.
 import torch
 from torch import nn
 
-from .._attention import ScaledDotAttention, make_attention
+from .._attention import ScaledDotAttention, attention_class
 from .._sequences import length_mask
 
-__all__ = ["AttentionPoolingNet", "MeanQueryPooling", "POOLING_ATTENTION"]
-
-#: Scoring rules offered for pooling -> name in the shared registry. A learned
-#: query makes "dot" a plain linear score; scaling it by sqrt(d) keeps the
-#: softmax from saturating as the embedding grows (Vaswani et al., Eq. 1).
-POOLING_SCORES = {"additive": "additive", "gated": "gated", "scaled_dot": "scaled_dot"}
-POOLING_ATTENTION = tuple(POOLING_SCORES)
+__all__ = ["AttentionPoolingNet", "MeanQueryPooling"]
 
 
 class _Standardize(nn.Module):
@@ -68,8 +62,13 @@ class AttentionPoolingNet(nn.Module):
     hidden_layer_sizes : tuple of int, default=(64, 64)
         Widths of the per-step MLP (linear + ReLU each); empty pools the
         standardized input features themselves.
-    attention : {"additive", "gated", "dot"}, default="gated"
-        The scoring rule, see :data:`POOLING_SCORES`.
+    attention : str, default="gated"
+        A name from the shared registry,
+        :data:`~sk_attention._attention.ATTENTION_SCORES`: ``"additive"``,
+        ``"gated"``, ``"scaled_dot"``, ``"dot"`` or ``"general"``. With a
+        learned query, ``"dot"`` is a plain linear score; ``"scaled_dot"``
+        divides it by ``sqrt(d)``, which keeps the softmax from saturating
+        as the embedding grows (Vaswani et al., Eq. 1).
     num_heads : int, default=1
     attention_size : int, default=64
         Hidden width of the additive and gated scoring networks.
@@ -97,9 +96,9 @@ class AttentionPoolingNet(nn.Module):
         self.embedding = nn.Sequential(*layers)
         self.embedding_size = width
         self.num_heads = num_heads
-        rule = POOLING_SCORES[attention]
-        query_size = width if rule == "scaled_dot" else attention_size
-        self.attention = make_attention(rule, query_size, width, attention_size)
+        rule = attention_class(attention)
+        query_size = rule.query_size(width, attention_size)
+        self.attention = rule(query_size, width, attention_size)
         # Random, not zero: heads that start equal get equal gradients forever.
         self.query = nn.Parameter(torch.randn(num_heads, query_size))
         self.head = nn.Sequential(
@@ -135,9 +134,9 @@ class AttentionPoolingNet(nn.Module):
         mask = length_mask(lengths, X.shape[1])  # (batch, n_steps)
         steps = self.embedding(self.standardize(X))  # (batch, n_steps, embedding)
         keys = self.attention.project_keys(steps)  # (batch, n_steps, ...)
-        query = self.query.expand(X.shape[0], -1, -1)  # (batch, num_heads, query)
+        query = self.query.expand(X.shape[0], -1, -1)  # (batch, heads, query)
         context, weights = self.attention(query, keys, steps, mask, need_weights)
-        return context.flatten(1), weights  # (batch, num_heads * embedding)
+        return context.flatten(1), weights  # (batch, heads * embedding)
 
     def forward(self, X, lengths):
         """Predict from the pooled vectors: ``(batch, n_outputs)`` scores."""

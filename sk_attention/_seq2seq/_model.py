@@ -10,16 +10,16 @@ Section 3.3), so the decoder knows where it attended before.
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .._attention import AdditiveAttention, make_attention
+from .._attention import make_attention
 from .._sequences import length_mask
 from .._text import PAD
-from ._search import ban_special_tokens
 
 __all__ = ["Memory", "Seq2SeqModule", "SequenceLoss"]
 
@@ -31,14 +31,15 @@ _CELLS = {"lstm": nn.LSTMCell, "gru": nn.GRUCell}
 class Memory:
     """What the decoder attends over, computed once per source batch.
 
+    A ``DecoderMemory`` of ``_search.py``: the searches read ``values`` and
+    call :meth:`select`.
+
     Attributes
     ----------
     values : torch.Tensor of shape (batch, src_len, hidden_size)
         The encoder outputs.
     keys : torch.Tensor
-        The attention's projection of the values (``W x_i``); for additive
-        attention ``2 (W x_i + b)``, the form the decoder scores with (see
-        :meth:`AttentiveDecoder.step_weights`).
+        The attention's projection of the values (its ``project_keys``).
     mask : torch.BoolTensor of shape (batch, src_len)
         True on real source steps.
     final : torch.Tensor of shape (num_layers, batch, hidden_size)
@@ -48,9 +49,9 @@ class Memory:
         (``W_c2 x_i``). The context only enters the decoder through
         ``W_c2 c = sum_i alpha_i W_c2 x_i``, so attending over these saves
         a matmul at every step.
-    step_weights : tuple
-        The decoder's parameters arranged for its steps (see
-        :meth:`AttentiveDecoder.step_weights`); they belong to no row.
+    step_weights : StepWeights
+        The decoder's parameters arranged for its steps; they belong to no
+        row.
     token_gates : torch.Tensor of shape (target_vocab_size, gates) or None
         When decoding, :meth:`AttentiveDecoder.embedding_gates` of every
         target token (see :meth:`Seq2SeqModule.encode`); it belongs to no
@@ -62,7 +63,7 @@ class Memory:
     mask: torch.Tensor
     final: torch.Tensor
     combined: torch.Tensor
-    step_weights: tuple
+    step_weights: "StepWeights"
     token_gates: torch.Tensor = None
 
     def select(self, index):
@@ -212,6 +213,30 @@ class Encoder(nn.Module):
         return run(inputs, state, weights, True, 1, 0.0, False, False, True)[0]
 
 
+class StepWeights(NamedTuple):
+    """The decoder's parameters arranged for its steps, once per batch.
+
+    Attributes
+    ----------
+    feed_weight : torch.Tensor of shape (hidden_size, gates)
+        The first cell's input weights for the fed-back vector, transposed
+        for ``addmm``.
+    top_weight, top_bias : torch.Tensor
+        One matmul on the top layer's hidden state. Rows: the top cell's
+        hidden gates (with their bias), the hidden half of the combine
+        layer, then, where the attention has a fused path, its query rows
+        (no bias).
+    fused_query : FusedAdditiveQuery or None
+        The attention's ``fused_query()``: how to score from those query
+        rows. None where the attention module runs as it is.
+    """
+
+    feed_weight: torch.Tensor
+    top_weight: torch.Tensor
+    top_bias: torch.Tensor
+    fused_query: object
+
+
 class AttentiveDecoder(nn.Module):
     """A stack of recurrent cells with attention and input feeding.
 
@@ -223,8 +248,9 @@ class AttentiveDecoder(nn.Module):
     target steps in one matmul before the loop under teacher forcing, and a
     half for the fed-back attentional vector. Everything that reads the top
     layer's new hidden state (its hidden gates for the next step, the
-    hidden half of the combine layer and, for additive attention, the
-    query ``U h``) is one matmul, carried in the state to the next step.
+    hidden half of the combine layer and, where the attention offers a
+    fused path, its query projection) is one matmul, carried in the state
+    to the next step.
     """
 
     def __init__(
@@ -246,9 +272,6 @@ class AttentiveDecoder(nn.Module):
         self.attention = make_attention(
             attention, hidden_size, hidden_size, attention_size
         )
-        # Additive attention is scored here, with its query in the fused
-        # matmul; the other rules run their own module.
-        self._additive = type(self.attention) is AdditiveAttention
         self.combine = nn.Linear(2 * hidden_size, hidden_size, bias=False)
         self.dropout = nn.Dropout(dropout)
         self.output_layer = nn.Linear(hidden_size, vocab_size)
@@ -258,37 +281,17 @@ class AttentiveDecoder(nn.Module):
 
         Returns
         -------
-        feed_weight : torch.Tensor of shape (hidden_size, gates)
-            The first cell's input weights for the fed-back vector,
-            transposed for ``addmm``.
-        top_weight, top_bias : torch.Tensor
-            One matmul on the top layer's hidden state. Rows: the top
-            cell's hidden gates (with their bias), the hidden half of the
-            combine layer, then the additive attention's query (no bias).
-        energy : torch.Tensor of shape (attention_size,) or None
-            The additive attention's ``2 v``.
-
-        Notes
-        -----
-        Additive attention scores ``v^T tanh(z)`` with ``z = W x_i + b + U h``.
-        As ``tanh(z) = 2 sigmoid(2 z) - 1`` and the softmax ignores the
-        constant ``-sum(v)``, the decoder scores ``2 v^T sigmoid(2 z)``
-        instead: the same weights, but torch's CPU ``sigmoid`` is several
-        times faster than its ``tanh``, and this is the largest
-        elementwise operation of a step (``batch x src_len x
-        attention_size``). The factors 2 are folded into the query rows
-        here and into the keys by :meth:`Seq2SeqModule.encode`.
+        StepWeights
         """
         top = self.cells[-1]
+        fused = self.attention.fused_query()
         parts = [top.weight_hh, self.combine.weight[:, : self.hidden_size]]
-        energy = None
-        if self._additive:
-            parts.append(2 * self.attention.query_layer.weight)
-            energy = 2 * self.attention.energy_layer.weight[0]
+        if fused is not None:
+            parts.append(fused.weight)
         weight = torch.cat(parts)  # (gates + hidden [+ attention], hidden)
         bias = F.pad(top.bias_hh, (0, weight.size(0) - top.bias_hh.size(0)))
         feed_weight = self.cells[0].weight_ih[:, self.embedding_dim :].t()
-        return feed_weight, weight, bias, energy
+        return StepWeights(feed_weight, weight, bias, fused)
 
     def embedding_gates(self, embedded):
         """The embedding half of the first layer's input gates.
@@ -313,7 +316,7 @@ class AttentiveDecoder(nn.Module):
             attentional vector of the previous step, ``(batch,
             hidden_size)``; and the top cell's hidden gates for the next
             step, ``(batch, gates)``, already computed by the previous
-            step's fused matmul (see :meth:`step_weights`).
+            step's fused matmul (see :class:`StepWeights`).
         """
         hidden = torch.tanh(self.bridge(memory.final))  # (layers, batch, hidden)
         if self.cell == "lstm":
@@ -321,10 +324,12 @@ class AttentiveDecoder(nn.Module):
         else:
             layers = tuple(hidden)
         feed = hidden.new_zeros(hidden.shape[1:])  # (batch, hidden)
-        _, weight, bias, _ = memory.step_weights
+        weights = memory.step_weights
         n_gates = self.cells[-1].weight_hh.size(0)
-        top_gates = F.linear(hidden[-1], weight[:n_gates], bias[:n_gates])
-        return layers, feed, top_gates  # top_gates: (batch, gates)
+        top_gates = F.linear(
+            hidden[-1], weights.top_weight[:n_gates], weights.top_bias[:n_gates]
+        )  # (batch, gates)
+        return layers, feed, top_gates
 
     def _update(self, input_gates, hidden_gates, layer_state):
         """The cell's gate arithmetic (as in torch's GRUCell / LSTMCell)."""
@@ -341,6 +346,82 @@ class AttentiveDecoder(nn.Module):
         candidate = torch.tanh(candidate)
         cell = torch.addcmul(forget * layer_state[1], in_gate, candidate)
         return out * torch.tanh(cell), cell
+
+    def _update_layers(self, input_gates, layers, top_gates):
+        """Step every layer of the stack, bottom to top.
+
+        Parameters
+        ----------
+        input_gates : torch.Tensor of shape (batch, gates)
+            The first layer's input gates.
+        layers : tuple
+            The layer states of the previous step.
+        top_gates : torch.Tensor of shape (batch, gates)
+            The top layer's hidden gates, from the previous step's fused
+            matmul.
+
+        Returns
+        -------
+        layers : tuple
+            The new layer states.
+        hidden : torch.Tensor of shape (batch, hidden_size)
+            The top layer's new hidden state.
+        """
+        new_layers, last = [], len(self.cells) - 1
+        for index, (cell, layer_state) in enumerate(zip(self.cells, layers)):
+            if index == last:
+                hidden_gates = top_gates
+            else:
+                hidden = layer_state[0] if self.cell == "lstm" else layer_state
+                hidden_gates = F.linear(hidden, cell.weight_hh, cell.bias_hh)
+            layer_state = self._update(input_gates, hidden_gates, layer_state)
+            new_layers.append(layer_state)
+            hidden = layer_state[0] if self.cell == "lstm" else layer_state
+            if index < last:
+                above = self.cells[index + 1]
+                input_gates = F.linear(
+                    self.dropout(hidden), above.weight_ih, above.bias_ih
+                )  # (batch, gates)
+        return tuple(new_layers), hidden
+
+    def _attend(self, hidden, query, combined_hidden, memory, need_weights):
+        """Attend from the top state and add the context to the combine layer.
+
+        Parameters
+        ----------
+        hidden : torch.Tensor of shape (batch, hidden_size)
+            The top layer's new hidden state, the query.
+        query : torch.Tensor of shape (batch, attention_size)
+            The query's projection by the fused matmul (no columns where the
+            attention has no fused path).
+        combined_hidden : torch.Tensor of shape (batch, hidden_size)
+            ``W_c1 h``, the hidden half of the combine layer.
+        memory : Memory
+        need_weights : bool
+
+        Returns
+        -------
+        combined : torch.Tensor of shape (batch, hidden_size)
+            ``W_c1 h + W_c2 c``, with ``W_c2 c`` attended from
+            ``memory.combined``.
+        weights : torch.Tensor of shape (batch, src_len) or None
+        """
+        fused = memory.step_weights.fused_query
+        if fused is None:
+            context, weights = self.attention(
+                hidden[:, None], memory.keys, memory.combined, memory.mask,
+                need_weights, self.attention_dropout,
+            )  # (batch, 1, hidden), (batch, 1, src_len)
+            weights = weights[:, 0] if weights is not None else None
+            return combined_hidden + context[:, 0], weights
+        weights = fused.weights(query, memory.keys, memory.mask)  # (batch, src)
+        attended = weights
+        if self.training and self.attention_dropout:
+            attended = F.dropout(weights, self.attention_dropout)
+        combined = torch.baddbmm(
+            combined_hidden[:, None], attended[:, None], memory.combined
+        )[:, 0]  # (batch, hidden)
+        return combined, weights
 
     def step(self, embedding_gates, state, memory, need_weights=False):
         """One decoder step.
@@ -361,52 +442,22 @@ class AttentiveDecoder(nn.Module):
         weights : torch.Tensor of shape (batch, src_len) or None
         """
         layers, feed, top_gates = state
-        feed_weight, top_weight, top_bias, energy = memory.step_weights
-        size, last = self.hidden_size, len(self.cells) - 1
-        n_gates = feed_weight.size(1)
-        input_gates = torch.addmm(embedding_gates, feed, feed_weight)  # (batch, gates)
-        new_layers = []
-        for index, (cell, layer_state) in enumerate(zip(self.cells, layers)):
-            if index == last:
-                hidden_gates = top_gates
-            else:
-                hidden = layer_state[0] if self.cell == "lstm" else layer_state
-                hidden_gates = F.linear(hidden, cell.weight_hh, cell.bias_hh)
-            layer_state = self._update(input_gates, hidden_gates, layer_state)
-            new_layers.append(layer_state)
-            hidden = layer_state[0] if self.cell == "lstm" else layer_state
-            if index < last:
-                above = self.cells[index + 1]
-                input_gates = F.linear(
-                    self.dropout(hidden), above.weight_ih, above.bias_ih
-                )  # (batch, gates)
-        top = F.linear(hidden, top_weight, top_bias)  # (batch, n_projected)
+        weights = memory.step_weights
+        input_gates = torch.addmm(
+            embedding_gates, feed, weights.feed_weight
+        )  # (batch, gates)
+        layers, hidden = self._update_layers(input_gates, layers, top_gates)
+        top = F.linear(hidden, weights.top_weight, weights.top_bias)
         # One split, not several slices: its backward is one concatenation.
+        n_gates, size = top_gates.size(1), self.hidden_size
         top_gates, combined_hidden, query = top.split(
             [n_gates, size, top.size(1) - n_gates - size], 1
         )  # (batch, gates), (batch, hidden), (batch, attention_size)
-        if self._additive:
-            # In place: the step's largest tensor is allocated once, not twice.
-            energies = torch.add(memory.keys, query[:, None]).sigmoid_()
-            scores = energies.matmul(energy)  # (batch, src_len)
-            scores = torch.where(memory.mask, scores, float("-inf"))
-            attention = torch.softmax(scores, dim=-1)  # (batch, src_len)
-            attended = attention
-            if self.training and self.attention_dropout:
-                attended = F.dropout(attention, self.attention_dropout)
-            # W_c1 h + W_c2 c in one call, W_c2 c attended from memory.combined.
-            combined = torch.baddbmm(
-                combined_hidden[:, None], attended[:, None], memory.combined
-            )[:, 0]  # (batch, hidden)
-        else:
-            context, attention = self.attention(
-                hidden[:, None], memory.keys, memory.combined, memory.mask,
-                need_weights, self.attention_dropout,
-            )  # (batch, 1, hidden), (batch, 1, src_len)
-            combined = combined_hidden + context[:, 0]  # (batch, hidden)
-            attention = attention[:, 0] if attention is not None else None
+        combined, attention = self._attend(
+            hidden, query, combined_hidden, memory, need_weights
+        )
         attentional = torch.tanh(combined)  # tanh(W_c [h; c]), (batch, hidden)
-        return attentional, (tuple(new_layers), attentional, top_gates), attention
+        return attentional, (layers, attentional, top_gates), attention
 
     def logits(self, attentional):
         """Token scores from attentional vectors of any leading shape."""
@@ -445,6 +496,11 @@ class AttentiveDecoder(nn.Module):
 
 class Seq2SeqModule(nn.Module):
     """Encoder-decoder with attention.
+
+    It is a ``DecodableModel`` of ``_search.py`` (structurally: it has the
+    members, it imports nothing from there): :meth:`encode` returns a
+    :class:`Memory`, ``decoder.start`` a state of nested tensors with one
+    row per source, and :meth:`next_token_logits` steps it.
 
     Parameters
     ----------
@@ -489,9 +545,7 @@ class Seq2SeqModule(nn.Module):
         """
         outputs, final = self.encoder(source, source_lengths)
         mask = length_mask(source_lengths, source.size(1))  # (batch, src_len)
-        keys = self.decoder.attention.project_keys(outputs)
-        if self.decoder._additive:
-            keys = 2 * keys  # (batch, src_len, attention_size)
+        keys = self.decoder.attention.project_keys(outputs)  # (batch, src_len, ...)
         combine = self.decoder.combine.weight[:, self.decoder.hidden_size :]
         combined = F.linear(outputs, combine)  # (batch, src_len, hidden_size)
         step_weights = self.decoder.step_weights()
@@ -525,11 +579,7 @@ class Seq2SeqModule(nn.Module):
         return (logits, weights) if need_weights else logits
 
     def next_token_logits(self, tokens, state, memory):
-        """Scores of the next token after ``tokens``.
-
-        Padding and the start token score ``-inf``: they can never come
-        next. Greedy search takes the arg-max of these; beam search their
-        log-softmax.
+        """Scores of the next token after ``tokens``, for the searches.
 
         Parameters
         ----------
@@ -548,7 +598,7 @@ class Seq2SeqModule(nn.Module):
         else:
             gates = memory.token_gates.index_select(0, tokens)  # (batch, gates)
         attentional, state, _ = decoder.step(gates, state, memory)
-        return ban_special_tokens(decoder.logits(attentional)), state
+        return decoder.logits(attentional), state
 
 
 class SequenceLoss(nn.Module):

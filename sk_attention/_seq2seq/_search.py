@@ -1,37 +1,104 @@
 """Batched decoding: greedy search and length-normalised beam search.
 
-Both functions take a :class:`~._model.Seq2SeqModule` and the
-:class:`~._model.Memory` of an encoded batch and return the decoded token
-ids as a ``(batch, length)`` tensor in which each row ends at its first end
-token (rows that never produced one stop at ``max_length``), padded after.
-They run under the caller's ``torch.inference_mode()``.
+The search owns the decoding loop; a model only offers the steps, as the
+protocols below declare: :class:`DecodableModel`, whose decoder starts a
+:data:`DecoderState` from a :class:`DecoderMemory`. Any model that has these
+members decodes here; this module imports no model.
+
+Both searches return the decoded token ids as a ``(batch, length)`` tensor
+in which each row ends at its first end token (rows that never produced
+one stop at ``max_length``), padded after. They run under the caller's
+``torch.inference_mode()``.
 """
+
+from typing import Protocol, Union, runtime_checkable
 
 import torch
 
 from .._text import BOS, EOS, PAD
 
-__all__ = ["ban_special_tokens", "beam_search", "greedy_search", "strip_after_end"]
+__all__ = [
+    "DecodableModel",
+    "DecoderMemory",
+    "DecoderState",
+    "StepDecoder",
+    "beam_search",
+    "greedy_search",
+    "strip_after_end",
+]
+
+#: A decoder state: a tensor whose first dimension is the batch row, or a
+#: tuple of states, nested to any depth. The search keeps or reorders rows
+#: by indexing the first dimension of every tensor in it.
+DecoderState = Union[torch.Tensor, tuple]
 
 
-def ban_special_tokens(logits):
-    """Make padding and the start token impossible as the next token.
+@runtime_checkable
+class DecoderMemory(Protocol):
+    """An encoded batch of sources, as the search needs it.
 
-    Every model's ``next_token_logits`` ends here, so that both searches and
-    both architectures forbid the same tokens.
-
-    Parameters
+    Attributes
     ----------
-    logits : torch.Tensor of shape (batch, vocab_size)
-        Modified in place.
-
-    Returns
-    -------
-    torch.Tensor of shape (batch, vocab_size)
-        ``logits``.
+    values : torch.Tensor of shape (batch, src_len, ...)
+        The encoder outputs; the search reads the batch size, device and
+        size of a row from it.
     """
+
+    values: torch.Tensor
+
+    def select(self, index: torch.Tensor) -> "DecoderMemory":
+        """The memory of the batch rows ``index``, a ``(n,)`` long tensor."""
+
+
+@runtime_checkable
+class StepDecoder(Protocol):
+    """The decoder of a :class:`DecodableModel`."""
+
+    def start(self, memory: DecoderMemory) -> DecoderState:
+        """The state before the first token, one row per memory row."""
+
+
+@runtime_checkable
+class DecodableModel(Protocol):
+    """A model the searches can decode with, one token at a time.
+
+    Attributes
+    ----------
+    decoder : StepDecoder
+    """
+
+    decoder: StepDecoder
+
+    def next_token_logits(
+        self, tokens: torch.Tensor, state: DecoderState, memory: DecoderMemory
+    ) -> tuple[torch.Tensor, DecoderState]:
+        """Scores of the next token after ``tokens``.
+
+        Parameters
+        ----------
+        tokens : torch.LongTensor of shape (batch,)
+        state : DecoderState
+        memory : DecoderMemory
+            With the same rows as ``state``.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (batch, vocab_size)
+            A fresh tensor: the search writes into it.
+        state : DecoderState
+            The state after ``tokens``.
+        """
+
+
+def _next_token_logits(model, tokens, state, memory):
+    """The model's next-token logits, padding and the start token banned.
+
+    Banning here, not in the models, makes both searches and every model
+    forbid the same tokens.
+    """
+    logits, state = model.next_token_logits(tokens, state, memory)
     logits[:, PAD : BOS + 1] = float("-inf")  # one fill: the ids are 0 and 1
-    return logits
+    return logits, state  # (batch, vocab_size)
 
 
 def _select_state(state, index):
@@ -49,8 +116,8 @@ def greedy_search(model, memory, max_length):
 
     Parameters
     ----------
-    model : Seq2SeqModule
-    memory : Memory
+    model : DecodableModel
+    memory : DecoderMemory
         The encoded batch, ``batch`` rows.
     max_length : int
         The most tokens a row may produce, the end token included.
@@ -67,7 +134,7 @@ def greedy_search(model, memory, max_length):
     state = model.decoder.start(memory)
     steps = 0
     for position in range(max_length):
-        logits, state = model.next_token_logits(tokens, state, memory)
+        logits, state = _next_token_logits(model, tokens, state, memory)
         tokens = logits.argmax(dim=-1)  # (live,), no softmax needed
         output[active, position] = tokens
         steps = position + 1
@@ -110,8 +177,8 @@ def beam_search(model, memory, max_length, beam_size, length_penalty=1.0):
 
     Parameters
     ----------
-    model : Seq2SeqModule
-    memory : Memory
+    model : DecodableModel
+    memory : DecoderMemory
         The encoded batch, ``batch`` rows.
     max_length : int
     beam_size : int
@@ -168,62 +235,179 @@ def _beam_block(model, memory, max_length, beam_size, length_penalty):
     # block rows) of the rows that left.
     history, parents, answers = [], [], []
     layout = None  # step t - 1's hypotheses that stayed, if rows left
-    # The index of each row's first hypothesis, (rows, 1).
-    first_of_row = torch.arange(batch, device=device)[:, None]
+    first_of_row = origin[:, None]  # (rows, 1)
     for step in range(max_length):
-        logits, state = model.next_token_logits(tokens, state, memory)
+        logits, state = _next_token_logits(model, tokens, state, memory)
         log_probs = torch.log_softmax(logits, dim=-1)  # (rows * width, V)
-        vocab_size = log_probs.size(-1)
         if not history:
-            # A finished hypothesis can only be extended by padding, at no cost.
-            padding_only = torch.full_like(log_probs[0], float("-inf"))
-            padding_only[PAD] = 0.0  # (V,)
-        log_probs = torch.where(finished[:, None], padding_only, log_probs)
-        candidates = (scores.view(-1, 1) + log_probs).view(origin.numel(), -1)
-        scores, best = candidates.topk(min(beam_size, candidates.size(1)), dim=-1)
-        parent = (first_of_row + best // vocab_size).view(-1)
-        tokens = (best % vocab_size).view(-1)  # (rows * new width,)
+            padding_only = _padding_only(log_probs)
+        scores, parent, tokens, finished, lengths = _extend(
+            log_probs, scores, finished, lengths, first_of_row, beam_size,
+            padding_only,
+        )
         state = _select_state(state, parent)
         if width != scores.size(1):
-            rows = torch.arange(origin.numel(), device=device)
-            memory = memory.select(rows.repeat_interleave(scores.size(1)))
+            memory, first_of_row = _widen(memory, width, scores.size(1))
             width = scores.size(1)
-            first_of_row = rows[:, None] * width
-        finished, lengths = finished[parent], lengths[parent]
-        lengths = lengths + (~finished).float()
-        finished = finished | (tokens == EOS)
         history.append(tokens)
         parents.append(parent if layout is None else layout[parent])
         layout = None
         out_of_steps = step == max_length - 1
         if not (out_of_steps or bool(finished.any())):
             continue  # no row can be decided yet
-        done = finished.view(-1, width)
-        denominator = lengths.view(-1, width).clamp(min=1) ** length_penalty
-        normalised = scores / denominator  # (rows, width)
-        finished_only = normalised.masked_fill(~done, float("-inf"))
-        best_open = scores.masked_fill(done, float("-inf")).amax(-1) / longest
-        decided = best_open <= finished_only.amax(-1)  # (rows,)
-        if out_of_steps:
-            # The undecided rows take their best hypothesis.
-            finished_only = torch.where(decided[:, None], finished_only, normalised)
-            decided = torch.ones_like(decided)
+        decided, ranked = _decide_rows(
+            scores, finished, lengths, length_penalty, longest, out_of_steps
+        )
         if not decided.any():
             continue
         leaving = decided.nonzero().squeeze(1)
-        chosen = leaving * width + finished_only[leaving].argmax(-1)
+        chosen = leaving * width + ranked[leaving].argmax(-1)
         answers.append((step, chosen, origin[leaving]))
         if bool(decided.all()):
             break
         staying = (~decided).nonzero().squeeze(1)
-        layout = (staying[:, None] * width + torch.arange(width, device=device))
-        layout = layout.view(-1)  # (staying rows * width,)
+        layout = _hypotheses_of(staying, width)  # (staying rows * width,)
         origin, scores = origin[staying], scores[staying]
         first_of_row = first_of_row[: origin.numel()]
         tokens, finished, lengths = tokens[layout], finished[layout], lengths[layout]
         state = _select_state(state, layout)
         memory = memory.select(layout)
+    return _backtrack(history, parents, answers, batch)
+
+
+def _padding_only(log_probs):
+    """The log-probabilities that extend a finished hypothesis.
+
+    Only padding, at no cost, so a finished hypothesis keeps its total.
+
+    Parameters
+    ----------
+    log_probs : torch.Tensor of shape (hypotheses, vocab_size)
+
+    Returns
+    -------
+    torch.Tensor of shape (vocab_size,)
+    """
+    padding_only = torch.full_like(log_probs[0], float("-inf"))
+    padding_only[PAD] = 0.0
+    return padding_only  # (V,)
+
+
+def _extend(log_probs, scores, finished, lengths, first_of_row, beam_size,
+            padding_only):
+    """Extend every hypothesis by every token; keep each row's best ones.
+
+    Parameters
+    ----------
+    log_probs : torch.Tensor of shape (rows * width, vocab_size)
+    scores : torch.Tensor of shape (rows, width)
+        Total log-probability of each hypothesis.
+    finished : torch.BoolTensor of shape (rows * width,)
+    lengths : torch.Tensor of shape (rows * width,)
+        Tokens of each hypothesis up to its end token.
+    first_of_row : torch.LongTensor of shape (rows, 1)
+        Index of each row's first hypothesis.
+    beam_size : int
+    padding_only : torch.Tensor of shape (vocab_size,)
+        See :func:`_padding_only`.
+
+    Returns
+    -------
+    scores : torch.Tensor of shape (rows, new_width)
+    parent : torch.LongTensor of shape (rows * new_width,)
+        Index of each new hypothesis's prefix among the old ones.
+    tokens : torch.LongTensor of shape (rows * new_width,)
+    finished : torch.BoolTensor of shape (rows * new_width,)
+    lengths : torch.Tensor of shape (rows * new_width,)
+    """
+    vocab_size = log_probs.size(-1)
+    log_probs = torch.where(finished[:, None], padding_only, log_probs)
+    candidates = (scores.view(-1, 1) + log_probs).view(scores.size(0), -1)
+    scores, best = candidates.topk(min(beam_size, candidates.size(1)), dim=-1)
+    parent = (first_of_row + best // vocab_size).view(-1)
+    tokens = (best % vocab_size).view(-1)  # (rows * new width,)
+    finished, lengths = finished[parent], lengths[parent]
+    lengths = lengths + (~finished).float()
+    finished = finished | (tokens == EOS)
+    return scores, parent, tokens, finished, lengths
+
+
+def _widen(memory, width, new_width):
+    """The memory of ``new_width`` hypotheses per row instead of ``width``.
+
+    Returns
+    -------
+    memory : DecoderMemory
+        Each row's memory ``new_width`` times, ``rows * new_width`` rows.
+    first_of_row : torch.LongTensor of shape (rows, 1)
+    """
+    rows = memory.values.size(0) // width
+    first = torch.arange(rows, device=memory.values.device) * width
+    memory = memory.select(first.repeat_interleave(new_width))
+    return memory, first[:, None] // width * new_width
+
+
+def _decide_rows(scores, finished, lengths, length_penalty, longest, out_of_steps):
+    """Which rows know their answer, and how their hypotheses rank.
+
+    A row is decided once its best open hypothesis, even at the longest
+    length, normalises to no better than its best finished one (see
+    :func:`beam_search`). When the steps run out, every row is decided.
+
+    Parameters
+    ----------
+    scores : torch.Tensor of shape (rows, width)
+    finished, lengths : torch.Tensor of shape (rows * width,)
+    length_penalty : float
+    longest : float
+        ``max_length ** length_penalty``.
+    out_of_steps : bool
+
+    Returns
+    -------
+    decided : torch.BoolTensor of shape (rows,)
+    ranked : torch.Tensor of shape (rows, width)
+        The normalised scores to choose a decided row's answer by: of the
+        finished hypotheses only, ``-inf`` for the open ones, except in the
+        rows decided because the steps ran out.
+    """
+    width = scores.size(1)
+    done = finished.view(-1, width)
+    denominator = lengths.view(-1, width).clamp(min=1) ** length_penalty
+    normalised = scores / denominator  # (rows, width)
+    ranked = normalised.masked_fill(~done, float("-inf"))
+    best_open = scores.masked_fill(done, float("-inf")).amax(-1) / longest
+    decided = best_open <= ranked.amax(-1)  # (rows,)
+    if out_of_steps:
+        # The undecided rows take their best hypothesis.
+        ranked = torch.where(decided[:, None], ranked, normalised)
+        decided = torch.ones_like(decided)
+    return decided, ranked
+
+
+def _hypotheses_of(rows, width):
+    """Indices of the hypotheses of ``rows``, ``(len(rows) * width,)``."""
+    layout = rows[:, None] * width + torch.arange(width, device=rows.device)
+    return layout.view(-1)
+
+
+def _backtrack(history, parents, answers, batch):
+    """The tokens of each row's answer, followed from its last step back.
+
+    Parameters
+    ----------
+    history, parents : list of torch.LongTensor
+        Per step, each hypothesis's token and the index of its prefix.
+    answers : list of (int, torch.LongTensor, torch.LongTensor)
+        The step at which rows left, their chosen hypotheses and their rows.
+    batch : int
+
+    Returns
+    -------
+    torch.LongTensor of shape (batch, n_steps)
+    """
     n_steps = answers[-1][0] + 1
+    device = history[0].device
     output = torch.full((batch, n_steps), PAD, dtype=torch.long, device=device)
     for last_step, chosen, block_rows in answers:
         for position in range(last_step, -1, -1):

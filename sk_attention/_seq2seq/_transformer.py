@@ -7,10 +7,11 @@ without a long warm-up and is stable on small data. Every attention is
 computed by :func:`torch.nn.functional.scaled_dot_product_attention`, so
 fused kernels run where the hardware has them.
 
-The module offers the interface the decoding functions of ``_search.py``
-use with the recurrent model: ``encode`` returns a memory with ``values``
-and ``select``; ``decoder.start(memory)`` and ``next_token_logits`` step
-the decoder one token at a time. The decoder state is a key/value cache:
+The module is a ``DecodableModel`` of ``_search.py``, as the recurrent
+model is (structurally: neither imports the search): ``encode`` returns a
+memory with ``values`` and ``select``; ``decoder.start(memory)`` and
+``next_token_logits`` step the decoder one token at a time. The decoder
+state is a key/value cache:
 every layer keeps the self-attention keys and values of the positions
 decoded so far, and the cross-attention keys and values are computed once
 per source in the memory, so each step costs one position, not the prefix.
@@ -25,7 +26,6 @@ from torch import nn
 
 from .._sequences import length_mask
 from .._text import PAD
-from ._search import ban_special_tokens
 
 __all__ = ["TransformerMemory", "TransformerSeq2SeqModule"]
 
@@ -33,6 +33,8 @@ __all__ = ["TransformerMemory", "TransformerSeq2SeqModule"]
 @dataclass
 class TransformerMemory:
     """The encoded sources, with every layer's cross-attention keys/values.
+
+    A ``DecoderMemory`` of ``_search.py``.
 
     Attributes
     ----------
@@ -391,6 +393,10 @@ class TransformerDecoder(nn.Module):
 class TransformerSeq2SeqModule(nn.Module):
     """Transformer encoder-decoder with pre-norm layers.
 
+    A ``DecodableModel`` of ``_search.py``, structurally: the decoder state
+    is the key/value cache of :meth:`TransformerDecoder.start`, every tensor
+    of it with one row per source.
+
     Parameters
     ----------
     source_vocab_size, target_vocab_size : int
@@ -505,10 +511,7 @@ class TransformerSeq2SeqModule(nn.Module):
         return (logits, weights) if need_weights else logits
 
     def next_token_logits(self, tokens, state, memory):
-        """Scores of the next token after ``tokens``.
-
-        Padding and the start token score ``-inf``: they can never come
-        next.
+        """Scores of the next token after ``tokens``, for the searches.
 
         Parameters
         ----------
@@ -524,4 +527,4 @@ class TransformerSeq2SeqModule(nn.Module):
             The cache, one position longer.
         """
         logits, state, _ = self.decoder(tokens[:, None], memory, state)
-        return ban_special_tokens(logits[:, 0]), state
+        return logits[:, 0], state
