@@ -11,7 +11,8 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from sk_attention._seq2seq._model import Encoder, Seq2SeqModule
+from sk_attention._seq2seq._encoder import Encoder
+from sk_attention._seq2seq._model import Seq2SeqModule
 from sk_attention._seq2seq._search import beam_search, greedy_search
 from sk_attention._text import EOS, PAD
 
