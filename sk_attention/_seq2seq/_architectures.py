@@ -50,12 +50,19 @@ class Architecture:
     attention_per_head: bool
 
 
-def _rnn_params(estimator, encoding):
+def _shared_params(estimator, encoding):
+    """The arguments every architecture's module takes."""
     return {
         "source_vocab_size": len(encoding["source_vocab_"]),
         "target_vocab_size": len(encoding["target_vocab_"]),
         "num_layers": estimator.num_layers,
         "dropout": estimator.dropout,
+    }
+
+
+def _rnn_params(estimator, encoding):
+    return {
+        **_shared_params(estimator, encoding),
         "embedding_dim": estimator.embedding_dim,
         "hidden_size": estimator.hidden_size,
         "bidirectional": estimator.bidirectional,
@@ -80,10 +87,7 @@ def _no_callbacks(estimator):
 
 def _transformer_params(estimator, encoding):
     return {
-        "source_vocab_size": len(encoding["source_vocab_"]),
-        "target_vocab_size": len(encoding["target_vocab_"]),
-        "num_layers": estimator.num_layers,
-        "dropout": estimator.dropout,
+        **_shared_params(estimator, encoding),
         "model_size": estimator.hidden_size,
         "num_heads": estimator.num_heads,
         "feedforward_size": estimator.feedforward_size or 4 * estimator.hidden_size,
