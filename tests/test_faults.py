@@ -240,3 +240,17 @@ def test_without_warm_start_a_second_fit_starts_again(make):
     assert len(model.history_) == 2
     assert_states_equal(recorder.weights, first_start)
     assert any(not torch.equal(first_start[name], reached[name]) for name in reached)
+
+
+@FAMILIES
+def test_a_warm_start_trains_with_the_new_settings_on_the_same_network(make):
+    model, X, y = make(max_epochs=2, warm_start=True)
+    model.fit(X, y)
+    fitted_net = model.net_
+    model.set_params(lr=0.0123, max_epochs=1).fit(X, y)
+    assert model.net_.optimizer_.param_groups[0]["lr"] == 0.0123
+    assert len(model.history_) == 3 and len(fitted_net.history) == 2
+    name = "hidden_size" if isinstance(model, AttentionSeq2Seq) else "attention_size"
+    with pytest.raises(ValueError, match=f"{name}: .* -> 12"):
+        model.set_params(**{name: 12}).fit(X, y)
+    assert len(model.history_) == 3

@@ -529,3 +529,23 @@ def test_verbose_2_shows_inference_progress(capsys):
     assert "AttentionPooling" in capsys.readouterr().err
     pooling.set_params(verbose=0).transform(X)
     assert capsys.readouterr().err == ""
+
+
+# -- deprecated spellings ------------------------------------------------------
+
+
+def test_n_heads_still_works_for_one_release_with_a_future_warning():
+    X, y = max_task(30)
+    with pytest.warns(FutureWarning, match="num_heads=2"):
+        old = AttentionPoolingClassifier(n_heads=2, **TINY).fit(X, y)
+    new = AttentionPoolingClassifier(num_heads=2, **TINY).fit(X, y)
+    np.testing.assert_array_equal(old.predict_proba(X), new.predict_proba(X))
+    assert old.attention_weights(X[:1])[0].shape[0] == 2
+
+
+def test_pooling_dot_is_the_scaled_dot_product_for_one_release():
+    X, y = max_task(30)
+    with pytest.warns(FutureWarning, match="renamed 'scaled_dot'"):
+        old = AttentionPooling(attention="dot", **TINY).fit(X, y)
+    new = AttentionPooling(attention="scaled_dot", **TINY).fit(X, y)
+    np.testing.assert_array_equal(old.transform(X), new.transform(X))
