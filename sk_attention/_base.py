@@ -39,6 +39,7 @@ from typing import Any, Callable, TypeVar
 
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
 from ._persistence import (
@@ -261,8 +262,6 @@ class AttentionEstimator(BaseEstimator):
         ----------
         path : str or os.PathLike
         """
-        from sklearn.utils.validation import check_is_fitted
-
         check_is_fitted(self)
         config = {
             "params": self._settings_to_json(),
