@@ -9,13 +9,14 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 
 from .._attention import ATTENTION_SCORES
 from .._base import AttentionEstimator, TrainingData
 from .._sequences import chunk_slices
+from .._subwords import SUBWORD_KINDS, is_subword_tokenizer, subword_from_json
 from .._text import check_text_sequences, tokenize_items
 from .._training import progress
 from ..metrics import sequence_accuracy
@@ -39,8 +40,15 @@ __all__ = ["AttentionSeq2Seq"]
 # input this many batches at a time.
 _CHUNK_BATCHES = 16
 
-_TOKENIZER_CONSTRAINT = [StrOptions({"char", "word"}), callable, tuple]
+_TOKENIZER_CONSTRAINT = [
+    StrOptions({"char", "word", *SUBWORD_KINDS}),
+    callable,
+    tuple,
+    HasMethods(["encode", "to_str"]),  # a tokenizers.Tokenizer
+]
 _TOKENIZERS = ("source_tokenizer", "target_tokenizer")
+# How a model file's settings hold a given tokenizers.Tokenizer.
+_SUBWORD_SETTING = "tokenizers.Tokenizer"
 
 
 class AttentionSeq2Seq(AttentionEstimator):
@@ -113,13 +121,25 @@ class AttentionSeq2Seq(AttentionEstimator):
         mass uniformly over the vocabulary instead of all of it on the true
         token (Szegedy et al. 2016), which discourages over-confident
         outputs.
-    source_tokenizer, target_tokenizer : "char", "word", callable or \
-            (callable, callable), default="char"
+    source_tokenizer, target_tokenizer : {"char", "word", "bpe", "unigram"}, \
+            callable, (callable, callable) or tokenizers.Tokenizer, \
+            default="char"
         How strings are split into tokens: characters, whitespace-separated
-        words, a callable ``str -> list of str``, or a ``(tokenize,
-        detokenize)`` pair. When ``y`` holds strings the target tokenizer must
-        be able to join tokens back, so a bare callable is refused there.
-        Ignored for inputs given as token lists.
+        words, subwords, a callable ``str -> list of str``, or a
+        ``(tokenize, detokenize)`` pair. ``"bpe"`` (byte-pair encoding) and
+        ``"unigram"`` (a unigram language model) learn byte-level subwords
+        from the training strings in ``fit``, at most
+        ``subword_vocabulary_size`` of them; a ``tokenizers.Tokenizer`` is
+        used as given (a copy). Subword tokenizers need the Hugging Face
+        ``tokenizers`` package (``pip install 'sk-attention[subword]'``).
+        When ``y`` holds strings the target tokenizer must be able to join
+        tokens back, so a bare callable (or a ``tokenizers.Tokenizer``
+        without a decoder) is refused there. Ignored for inputs given as
+        token lists, except that ``"bpe"`` and ``"unigram"`` need strings to
+        learn from.
+    subword_vocabulary_size : int, default=1000
+        The most subwords a ``"bpe"`` or ``"unigram"`` tokenizer learns, its
+        256 single bytes included.
     min_frequency : int, default=1
         Tokens seen fewer times in ``fit`` map to the unknown token.
     max_vocabulary_size : int, default=None
@@ -263,6 +283,7 @@ class AttentionSeq2Seq(AttentionEstimator):
         "warmup_steps": [Interval(Integral, 0, None, closed="left")],
         "source_tokenizer": _TOKENIZER_CONSTRAINT,
         "target_tokenizer": _TOKENIZER_CONSTRAINT,
+        "subword_vocabulary_size": [Interval(Integral, 1, None, closed="left")],
         "min_frequency": [Interval(Integral, 1, None, closed="left")],
         "max_vocabulary_size": [Interval(Integral, 1, None, closed="left"), None],
         "beam_size": [Interval(Integral, 1, None, closed="left")],
@@ -300,6 +321,7 @@ class AttentionSeq2Seq(AttentionEstimator):
         label_smoothing=0.0,
         source_tokenizer="char",
         target_tokenizer="char",
+        subword_vocabulary_size=1000,
         min_frequency=1,
         max_vocabulary_size=None,
         beam_size=1,
@@ -337,6 +359,7 @@ class AttentionSeq2Seq(AttentionEstimator):
         self.label_smoothing = label_smoothing
         self.source_tokenizer = source_tokenizer
         self.target_tokenizer = target_tokenizer
+        self.subword_vocabulary_size = subword_vocabulary_size
         self.min_frequency = min_frequency
         self.max_vocabulary_size = max_vocabulary_size
         self.beam_size = beam_size
@@ -662,7 +685,12 @@ class AttentionSeq2Seq(AttentionEstimator):
         X_items, y_items, target_is_text = check_pairs(X, y)
         if encoding is None:
             tokenizers = make_tokenizers(
-                self.source_tokenizer, self.target_tokenizer, target_is_text
+                self.source_tokenizer,
+                self.target_tokenizer,
+                target_is_text,
+                X_items,
+                y_items,
+                self.subword_vocabulary_size,
             )
         elif target_is_text != encoding["target_is_text_"]:
             raise ValueError(
@@ -702,7 +730,10 @@ class AttentionSeq2Seq(AttentionEstimator):
     def _settings_to_json(self):
         params = super()._settings_to_json()
         for name in _TOKENIZERS:
-            if not isinstance(params[name], str):
+            if is_subword_tokenizer(params[name]):
+                # Its own JSON, so that load gives the same parameter back.
+                params[name] = {_SUBWORD_SETTING: params[name].to_str()}
+            elif not isinstance(params[name], str):
                 params[name] = None  # given again to load
         return params
 
@@ -710,11 +741,16 @@ class AttentionSeq2Seq(AttentionEstimator):
     def _settings_from_json(cls, params, path):
         params = super()._settings_from_json(params, path)
         for name in _TOKENIZERS:
-            if params.get(name, "") is None:
+            value = params.get(name, "")
+            if value is None:
                 raise ValueError(
                     f"The model was trained with a custom {name}, which cannot be "
                     f"stored safely; pass it again: load(path, {name}=...)."
                 )
+            if isinstance(value, dict) and set(value) == {_SUBWORD_SETTING}:
+                params[name] = subword_from_json(
+                    value[_SUBWORD_SETTING], "tokenizers", f"{path!r}'s {name}"
+                ).subword
         return params
 
     def _encoding_to_config(self, encoding):
