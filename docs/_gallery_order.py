@@ -4,6 +4,7 @@ ORDER = [
     "quickstart.py",
     "plot_transliteration.py",
     "plot_beam_search.py",
+    "plot_nbest_confidence.py",
     "plot_grid_search_attention.py",
     "plot_pooling_pipeline.py",
     "plot_mil_digits_bags.py",

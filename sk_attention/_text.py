@@ -37,16 +37,21 @@ class Tokenizer:
     Parameters
     ----------
     name : str
-        ``"char"``, ``"word"`` or ``"custom"``.
+        ``"char"``, ``"word"``, ``"custom"``, or for subword tokenizers
+        ``"bpe"``, ``"unigram"`` or ``"tokenizers"`` (one given ready-made).
     tokenize : callable
         ``str -> list of str``.
     detokenize : callable or None
         ``list of str -> str``; None when the tokenizer cannot join.
+    subword : tokenizers.Tokenizer or None, default=None
+        The Hugging Face tokenizer that splits and joins, whose JSON a model
+        file keeps.
     """
 
     name: str
     tokenize: Callable
     detokenize: Optional[Callable]
+    subword: Optional[object] = None
 
 
 def _split_chars(text):

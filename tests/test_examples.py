@@ -26,6 +26,11 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 EXPECTED = {
     "quickstart.py": [(r"held-out exact match: ([\d.]+)", 0.95)],
     "plot_transliteration.py": [(r"exact match:\s+([\d.]+)", 0.5)],
+    "plot_nbest_confidence.py": [
+        (r"top output right for ([\d.]+)", 0.4),
+        (r"equals their log_probs: (True)", None),
+        (r"ROC AUC of the margin for right answers: ([\d.]+)", 0.65),
+    ],
     "plot_grid_search_attention.py": [(r"exact match on unseen strings ([\d.]+)", 0.6)],
     "plot_pooling_pipeline.py": [(r"attention pooling \+ LR: accuracy ([\d.]+)", 0.85)],
     "plot_save_load.py": [

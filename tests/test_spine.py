@@ -43,6 +43,13 @@ CASES = {
         TEXTS,
         REVERSED,
     ),
+    "seq2seq-bpe": (
+        AttentionSeq2Seq,
+        {**_SEQ2SEQ, "source_tokenizer": "bpe", "target_tokenizer": "bpe",
+         "subword_vocabulary_size": 260},
+        TEXTS,
+        REVERSED,
+    ),
     "pooling": (AttentionPooling, _POOLING, SEQUENCES, LABELS),
     "pooling-regression": (AttentionPooling, _POOLING, SEQUENCES, NUMBERS),
     "pooling-without-y": (AttentionPooling, _POOLING, SEQUENCES, None),

@@ -8,6 +8,12 @@ and written to and read from a model file (:func:`encoding_to_config`,
 :func:`encoding_from_config`). Every function is pure.
 """
 
+from .._subwords import (
+    SUBWORD_KINDS,
+    is_subword_tokenizer,
+    subword_from_json,
+    train_subword_tokenizer,
+)
 from .._text import Vocabulary, check_text_sequences, make_tokenizer, tokenize_items
 
 __all__ = [
@@ -33,17 +39,52 @@ def check_pairs(X, y):
     return X_items, y_items, target_is_text
 
 
-def make_tokenizers(source_tokenizer, target_tokenizer, target_is_text):
-    """The fitted tokenizers, from the tokenizer parameters."""
-    source = make_tokenizer(source_tokenizer, "source_tokenizer")
-    target = make_tokenizer(target_tokenizer, "target_tokenizer")
+def make_tokenizers(
+    source_tokenizer,
+    target_tokenizer,
+    target_is_text,
+    X_items=None,
+    y_items=None,
+    subword_vocabulary_size=None,
+):
+    """The fitted tokenizers, from the tokenizer parameters.
+
+    ``"bpe"`` and ``"unigram"`` are trained on ``X_items`` or ``y_items``,
+    which must then hold strings; a given ``tokenizers.Tokenizer`` is
+    copied, so that changing it later changes no fitted model.
+    """
+    source = _make_tokenizer(
+        source_tokenizer, "source_tokenizer", X_items, "X", subword_vocabulary_size
+    )
+    target = _make_tokenizer(
+        target_tokenizer, "target_tokenizer", y_items, "y", subword_vocabulary_size
+    )
+    return source, _check_joins(target, target_is_text)
+
+
+def _make_tokenizer(spec, argument, items, data_name, vocabulary_size):
+    if isinstance(spec, str) and spec in SUBWORD_KINDS:
+        if items is None or not isinstance(items[0], str):
+            raise ValueError(
+                f"{argument}={spec!r} learns its subwords from strings, but "
+                f"{data_name} holds token lists; give {data_name} as strings, "
+                f"or pass {argument}='char' (it is ignored for token lists)."
+            )
+        return train_subword_tokenizer(spec, items, vocabulary_size, argument)
+    if is_subword_tokenizer(spec):
+        return subword_from_json(spec.to_str(), "tokenizers", argument)
+    return make_tokenizer(spec, argument)
+
+
+def _check_joins(target, target_is_text):
     if target_is_text and target.detokenize is None:
         raise ValueError(
             "target_tokenizer must be able to join tokens back into strings "
-            "when y holds strings: pass 'char', 'word' or a (tokenize, "
-            "detokenize) pair, or give y as token lists."
+            "when y holds strings: pass 'char', 'word', 'bpe', 'unigram', a "
+            "(tokenize, detokenize) pair or a tokenizers.Tokenizer with a "
+            "decoder, or give y as token lists."
         )
-    return source, target
+    return target
 
 
 def learn_encoding(
@@ -92,8 +133,16 @@ def pair_ids(source_tokens, target_tokens, encoding):
 
 
 def encoding_to_config(encoding):
-    """The JSON-able part of the encoding (tokenizers are settings)."""
+    """The JSON-able part of the encoding.
+
+    A subword tokenizer is stored as its own JSON; the others are settings,
+    made again from the tokenizer parameters.
+    """
     return {
+        **{
+            f"{side}_subwords": _subwords_to_config(encoding[f"{side}_tokenizer_"])
+            for side in ("source", "target")
+        },
         "source_vocab": encoding["source_vocab_"].tokens,
         "target_vocab": encoding["target_vocab_"].tokens,
         "target_is_text": encoding["target_is_text_"],
@@ -105,16 +154,41 @@ def encoding_to_config(encoding):
 def encoding_from_config(config, source_tokenizer, target_tokenizer):
     """Inverse of :func:`encoding_to_config`; ``config`` is a ``ModelConfig``."""
     target_is_text = config.get("target_is_text", bool)
-    tokenizers = make_tokenizers(source_tokenizer, target_tokenizer, target_is_text)
+    source = _tokenizer_from_config(config, "source", source_tokenizer)
+    target = _tokenizer_from_config(config, "target", target_tokenizer)
     return {
-        "source_tokenizer_": tokenizers[0],
-        "target_tokenizer_": tokenizers[1],
+        "source_tokenizer_": source,
+        "target_tokenizer_": _check_joins(target, target_is_text),
         "source_vocab_": _vocabulary(config, "source_vocab"),
         "target_vocab_": _vocabulary(config, "target_vocab"),
         "target_is_text_": target_is_text,
         "max_output_length_": config.get("max_output_length", int),
         "_max_positions": config.get("max_positions", int),
     }
+
+
+def _subwords_to_config(tokenizer):
+    if tokenizer.subword is None:
+        return None
+    return {"name": tokenizer.name, "json": tokenizer.subword.to_str()}
+
+
+def _tokenizer_from_config(config, side, spec):
+    """The fitted tokenizer of one side: saved subwords, or the parameter."""
+    key = f"{side}_subwords"
+    # Files of formats before 1.2 predate subword tokenizers.
+    older = config.format_version in ("1.0", "1.1")
+    saved = config.get(key, (dict, None), **({"default": None} if older else {}))
+    if saved is None:
+        if isinstance(spec, str) and spec in SUBWORD_KINDS:
+            raise ValueError(
+                f"{config.path!r} was saved with {side}_tokenizer={spec!r} but "
+                f"holds no {key}; the file is incomplete."
+            )
+        return make_tokenizer(spec, f"{side}_tokenizer")
+    name = config.get("name", str, section=key)
+    text = config.get("json", str, section=key)
+    return subword_from_json(text, name, f"{config.path!r}'s {key}")
 
 
 def _vocabulary(config, key):

@@ -9,13 +9,14 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 
 from .._attention import ATTENTION_SCORES
 from .._base import AttentionEstimator, TrainingData
 from .._sequences import chunk_slices
+from .._subwords import SUBWORD_KINDS, is_subword_tokenizer, subword_from_json
 from .._text import check_text_sequences, tokenize_items
 from .._training import progress
 from ..metrics import sequence_accuracy
@@ -30,17 +31,24 @@ from ._encoding import (
     pair_ids,
     tokenize_pairs,
 )
-from ._inference import decode, forced_attention
+from ._inference import decode, decode_nbest, forced_attention, target_log_probs
 from ._model import SequenceLoss
 
 __all__ = ["AttentionSeq2Seq"]
 
-# predict and attention_weights work through the input this many decoding
-# batches at a time.
+# predict, predict_nbest, score_samples and attention_weights work through the
+# input this many batches at a time.
 _CHUNK_BATCHES = 16
 
-_TOKENIZER_CONSTRAINT = [StrOptions({"char", "word"}), callable, tuple]
+_TOKENIZER_CONSTRAINT = [
+    StrOptions({"char", "word", *SUBWORD_KINDS}),
+    callable,
+    tuple,
+    HasMethods(["encode", "to_str"]),  # a tokenizers.Tokenizer
+]
 _TOKENIZERS = ("source_tokenizer", "target_tokenizer")
+# How a model file's settings hold a given tokenizers.Tokenizer.
+_SUBWORD_SETTING = "tokenizers.Tokenizer"
 
 
 class AttentionSeq2Seq(AttentionEstimator):
@@ -113,13 +121,25 @@ class AttentionSeq2Seq(AttentionEstimator):
         mass uniformly over the vocabulary instead of all of it on the true
         token (Szegedy et al. 2016), which discourages over-confident
         outputs.
-    source_tokenizer, target_tokenizer : "char", "word", callable or \
-            (callable, callable), default="char"
+    source_tokenizer, target_tokenizer : {"char", "word", "bpe", "unigram"}, \
+            callable, (callable, callable) or tokenizers.Tokenizer, \
+            default="char"
         How strings are split into tokens: characters, whitespace-separated
-        words, a callable ``str -> list of str``, or a ``(tokenize,
-        detokenize)`` pair. When ``y`` holds strings the target tokenizer must
-        be able to join tokens back, so a bare callable is refused there.
-        Ignored for inputs given as token lists.
+        words, subwords, a callable ``str -> list of str``, or a
+        ``(tokenize, detokenize)`` pair. ``"bpe"`` (byte-pair encoding) and
+        ``"unigram"`` (a unigram language model) learn byte-level subwords
+        from the training strings in ``fit``, at most
+        ``subword_vocabulary_size`` of them; a ``tokenizers.Tokenizer`` is
+        used as given (a copy). Subword tokenizers need the Hugging Face
+        ``tokenizers`` package (``pip install 'sk-attention[subword]'``).
+        When ``y`` holds strings the target tokenizer must be able to join
+        tokens back, so a bare callable (or a ``tokenizers.Tokenizer``
+        without a decoder) is refused there. Ignored for inputs given as
+        token lists, except that ``"bpe"`` and ``"unigram"`` need strings to
+        learn from.
+    subword_vocabulary_size : int, default=1000
+        The most subwords a ``"bpe"`` or ``"unigram"`` tokenizer learns, its
+        256 single bytes included.
     min_frequency : int, default=1
         Tokens seen fewer times in ``fit`` map to the unknown token.
     max_vocabulary_size : int, default=None
@@ -263,6 +283,7 @@ class AttentionSeq2Seq(AttentionEstimator):
         "warmup_steps": [Interval(Integral, 0, None, closed="left")],
         "source_tokenizer": _TOKENIZER_CONSTRAINT,
         "target_tokenizer": _TOKENIZER_CONSTRAINT,
+        "subword_vocabulary_size": [Interval(Integral, 1, None, closed="left")],
         "min_frequency": [Interval(Integral, 1, None, closed="left")],
         "max_vocabulary_size": [Interval(Integral, 1, None, closed="left"), None],
         "beam_size": [Interval(Integral, 1, None, closed="left")],
@@ -300,6 +321,7 @@ class AttentionSeq2Seq(AttentionEstimator):
         label_smoothing=0.0,
         source_tokenizer="char",
         target_tokenizer="char",
+        subword_vocabulary_size=1000,
         min_frequency=1,
         max_vocabulary_size=None,
         beam_size=1,
@@ -337,6 +359,7 @@ class AttentionSeq2Seq(AttentionEstimator):
         self.label_smoothing = label_smoothing
         self.source_tokenizer = source_tokenizer
         self.target_tokenizer = target_tokenizer
+        self.subword_vocabulary_size = subword_vocabulary_size
         self.min_frequency = min_frequency
         self.max_vocabulary_size = max_vocabulary_size
         self.beam_size = beam_size
@@ -400,13 +423,181 @@ class AttentionSeq2Seq(AttentionEstimator):
                 for tokens in self._source_tokens(chunk, start)
             ]
             for offset, ids in enumerate(self._decode(source_ids)):
-                tokens = self.target_vocab_.decode(ids)
-                outputs[start + offset] = (
-                    self.target_tokenizer_.detokenize(tokens)
-                    if self.target_is_text_
-                    else tokens
-                )
+                outputs[start + offset] = self._output(ids)
         return outputs
+
+    def predict_nbest(self, X, n_best: int = 5, *, beam_size: int | None = None):
+        """The ``n_best`` best outputs of a beam search for each source.
+
+        One beam search per source, as :meth:`predict` runs with the same
+        ``beam_size``; its ``n_best`` best finished outputs, best first,
+        ranked like :meth:`predict` ranks them (by ``log_probs / length **
+        length_penalty``, the end token counted in the length). The first
+        output is the one :meth:`predict` returns, so ``n_best=1`` gives
+        :meth:`predict`'s outputs with their scores.
+
+        Parameters
+        ----------
+        X : sequence of str or of list of str
+        n_best : int, default=5
+            Outputs per source, at most ``beam_size``: a beam keeps no more.
+        beam_size : int, default=None
+            The width of the search; None uses the estimator's ``beam_size``.
+
+        Returns
+        -------
+        outputs : ndarray of shape (n_samples, n_best), dtype object
+            Strings if ``y`` held strings in ``fit``, else token lists; the
+            outputs of a row are distinct. A row has fewer than ``n_best``
+            when the beam found fewer (a tiny vocabulary, or two token
+            sequences that detokenise to the same string, of which the more
+            likely is kept); the rest of the row is None.
+        log_probs : ndarray of shape (n_samples, n_best)
+            Total log-probability of each output, its end token included;
+            :meth:`score_samples` gives the same for a given output. ``-inf``
+            where the row has no output.
+        scores : ndarray of shape (n_samples, n_best)
+            The length-normalised scores the outputs are ranked by,
+            decreasing along each row; ``-inf`` where the row has no output.
+            ``scores[:, 0] - scores[:, 1]``, the margin of the best output
+            over the next, is a confidence (see the user guide).
+
+        Raises
+        ------
+        ValueError
+            If ``n_best`` is less than 1 or more than the beam size.
+
+        See Also
+        --------
+        score_samples : the log-probability of given outputs.
+
+        Examples
+        --------
+        >>> from sk_attention import AttentionSeq2Seq
+        >>> X = ["abc", "bca", "cab", "acb", "bac", "cba"] * 20
+        >>> model = AttentionSeq2Seq(
+        ...     hidden_size=16, embedding_dim=8, max_epochs=20, lr=0.02,
+        ...     beam_size=3, validation_fraction=None, early_stopping=False,
+        ...     random_state=0).fit(X, [x[::-1] for x in X])
+        >>> outputs, log_probs, scores = model.predict_nbest(["abc"], n_best=3)
+        >>> outputs.shape, outputs[0, 0] == model.predict(["abc"])[0]
+        ((1, 3), True)
+        >>> bool(scores[0, 0] >= scores[0, 1] >= scores[0, 2])
+        True
+        """
+        check_is_fitted(self)
+        beam_size = self.beam_size if beam_size is None else beam_size
+        _check_count(beam_size, "beam_size")
+        _check_count(n_best, "n_best")
+        if n_best > beam_size:
+            raise ValueError(
+                f"n_best={n_best} is more than beam_size={beam_size}: a beam "
+                f"search keeps at most beam_size outputs. Pass beam_size>={n_best}."
+            )
+        X_items, _ = check_text_sequences(X, "X")
+        outputs = np.full((len(X_items), n_best), None, dtype=object)
+        log_probs = np.full((len(X_items), n_best), -np.inf)
+        scores = np.full((len(X_items), n_best), -np.inf)
+        for start, chunk in self._chunks(X_items):
+            source_ids = [
+                self.source_vocab_.encode(tokens)
+                for tokens in self._source_tokens(chunk, start)
+            ]
+            found = decode_nbest(
+                self.module_,
+                source_ids,
+                batch_size=self.predict_batch_size,
+                max_length=self.max_output_length_,
+                beam_size=beam_size,
+                n_best=n_best,
+                length_penalty=self.length_penalty,
+            )
+            for offset, hypotheses in enumerate(found):
+                row, seen = start + offset, set()
+                for ids, log_prob, score in hypotheses:
+                    output = self._output(ids)
+                    key = output if self.target_is_text_ else tuple(output)
+                    if key in seen:
+                        continue  # a less likely spelling of the same output
+                    column = len(seen)
+                    seen.add(key)
+                    outputs[row, column] = output
+                    log_probs[row, column], scores[row, column] = log_prob, score
+        return outputs, log_probs, scores
+
+    def score_samples(self, X, y, *, per_token: bool = False):
+        """The log-probability the model gives each output ``y`` for ``X``.
+
+        The decoder reads each source and its given output (teacher
+        forcing) and sums the log-probabilities of the output's tokens and
+        of the end token, under the distribution the searches decode from.
+        Higher is more likely, as scikit-learn's ``score_samples`` has it.
+        Strings are split by the fitted target tokenizer (tokens unseen in
+        ``fit`` score as the unknown token); :meth:`predict_nbest` reports
+        the same number for its outputs, unless a subword tokenizer would
+        spell the output with other tokens than the search did.
+
+        Parameters
+        ----------
+        X : sequence of str or of list of str
+        y : sequence of str or of list of str
+            One output per source.
+        per_token : bool, default=False
+            Return each token's log-probability instead of their sum.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), or list of ndarray
+            The total log-probability of each pair; with ``per_token=True``,
+            one array per pair of shape ``(n_output_tokens + 1,)``, the end
+            token last.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` and ``y`` hold different numbers of sequences.
+
+        See Also
+        --------
+        predict_nbest : the best outputs with their log-probabilities.
+
+        Examples
+        --------
+        >>> from sk_attention import AttentionSeq2Seq
+        >>> X = ["abc", "bca", "cab", "acb", "bac", "cba"] * 20
+        >>> model = AttentionSeq2Seq(
+        ...     hidden_size=16, embedding_dim=8, max_epochs=20, lr=0.02,
+        ...     validation_fraction=None, early_stopping=False,
+        ...     random_state=0).fit(X, [x[::-1] for x in X])
+        >>> right, wrong = model.score_samples(["abc", "abc"], ["cba", "abc"])
+        >>> bool(right > wrong)
+        True
+        >>> model.score_samples(["abc"], ["cba"], per_token=True)[0].shape
+        (4,)
+        """
+        check_is_fitted(self)
+        X_items, y_items, _ = check_pairs(X, y)
+        scored = []
+        for start, chunk in self._chunks(X_items):
+            source_ids = [
+                self.source_vocab_.encode(tokens)
+                for tokens in self._source_tokens(chunk, start)
+            ]
+            target_tokens = tokenize_items(
+                y_items[start : start + len(chunk)], self.target_tokenizer_, "y",
+                start,
+            )
+            scored.extend(
+                target_log_probs(
+                    self.module_,
+                    source_ids,
+                    [self.target_vocab_.encode(tokens) for tokens in target_tokens],
+                    batch_size=self.predict_batch_size,
+                )
+            )
+        if per_token:
+            return scored
+        return np.array([values.sum(dtype=np.float64) for values in scored])
 
     def score(self, X, y):
         """Exact-match accuracy: the fraction of outputs equal to ``y``.
@@ -494,7 +685,12 @@ class AttentionSeq2Seq(AttentionEstimator):
         X_items, y_items, target_is_text = check_pairs(X, y)
         if encoding is None:
             tokenizers = make_tokenizers(
-                self.source_tokenizer, self.target_tokenizer, target_is_text
+                self.source_tokenizer,
+                self.target_tokenizer,
+                target_is_text,
+                X_items,
+                y_items,
+                self.subword_vocabulary_size,
             )
         elif target_is_text != encoding["target_is_text_"]:
             raise ValueError(
@@ -534,7 +730,10 @@ class AttentionSeq2Seq(AttentionEstimator):
     def _settings_to_json(self):
         params = super()._settings_to_json()
         for name in _TOKENIZERS:
-            if not isinstance(params[name], str):
+            if is_subword_tokenizer(params[name]):
+                # Its own JSON, so that load gives the same parameter back.
+                params[name] = {_SUBWORD_SETTING: params[name].to_str()}
+            elif not isinstance(params[name], str):
                 params[name] = None  # given again to load
         return params
 
@@ -542,11 +741,16 @@ class AttentionSeq2Seq(AttentionEstimator):
     def _settings_from_json(cls, params, path):
         params = super()._settings_from_json(params, path)
         for name in _TOKENIZERS:
-            if params.get(name, "") is None:
+            value = params.get(name, "")
+            if value is None:
                 raise ValueError(
                     f"The model was trained with a custom {name}, which cannot be "
                     f"stored safely; pass it again: load(path, {name}=...)."
                 )
+            if isinstance(value, dict) and set(value) == {_SUBWORD_SETTING}:
+                params[name] = subword_from_json(
+                    value[_SUBWORD_SETTING], "tokenizers", f"{path!r}'s {name}"
+                ).subword
         return params
 
     def _encoding_to_config(self, encoding):
@@ -576,6 +780,13 @@ class AttentionSeq2Seq(AttentionEstimator):
             X_items, self.source_tokenizer_, "X", offset, require_tokens=True
         )
 
+    def _output(self, ids):
+        """A decoded output in the form ``y`` had: a string or a token list."""
+        tokens = self.target_vocab_.decode(ids)
+        if self.target_is_text_:
+            return self.target_tokenizer_.detokenize(tokens)
+        return tokens
+
     def _decode(self, source_ids):
         return decode(
             self.module_,
@@ -585,6 +796,12 @@ class AttentionSeq2Seq(AttentionEstimator):
             beam_size=self.beam_size,
             length_penalty=self.length_penalty,
         )
+
+
+def _check_count(value, argument):
+    """Refuse a count that is not an integer of at least 1, naming it."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"{argument} must be an integer >= 1, got {value!r}.")
 
 
 def _form(target_is_text):

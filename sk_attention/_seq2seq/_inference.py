@@ -1,4 +1,5 @@
-"""Inference on id sequences: length-sorted batches, decoding, attention.
+"""Inference on id sequences: length-sorted batches, decoding, scoring,
+attention.
 
 The functions take a fitted torch module and lists of source id arrays and
 know nothing of strings or of the estimator; :class:`AttentionSeq2Seq`
@@ -9,11 +10,11 @@ import numpy as np
 import torch
 
 from .._sequences import sorted_batches
-from .._text import BOS
-from ._data import collate_sources
-from ._search import beam_search, greedy_search, strip_after_end
+from .._text import BOS, PAD
+from ._data import SequencePairDataset, collate_sources
+from ._search import beam_search, greedy_search, nbest_search, strip_after_end
 
-__all__ = ["decode", "forced_attention"]
+__all__ = ["decode", "decode_nbest", "forced_attention", "target_log_probs"]
 
 
 def _batches(module, source_ids, batch_size):
@@ -57,6 +58,90 @@ def decode(module, source_ids, *, batch_size, max_length, beam_size, length_pena
             for index, row in zip(batch, strip_after_end(ids.cpu())):
                 decoded[index] = row
     return decoded
+
+
+def decode_nbest(
+    module, source_ids, *, batch_size, max_length, beam_size, n_best, length_penalty
+):
+    """The ``n_best`` best outputs of one beam search for each source.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A model of the decoding contract of ``_search.py``.
+    source_ids : list of ndarray of int
+    batch_size, max_length, beam_size : int
+        As for :func:`decode`.
+    n_best : int
+        At most ``beam_size``.
+    length_penalty : float
+
+    Returns
+    -------
+    list of list of (list of int, float, float)
+        Per source, its outputs best first as ``(ids, log_probability,
+        score)``, ids without the end token; fewer than ``n_best`` where
+        the beam held fewer.
+    """
+    module.eval()
+    decoded = [None] * len(source_ids)
+    with torch.inference_mode():
+        for batch, inputs in _batches(module, source_ids, batch_size):
+            memory = module.encode(inputs["source"], inputs["source_lengths"])
+            found = nbest_search(
+                module, memory, max_length, beam_size, n_best, length_penalty
+            )
+            tokens = found.tokens.cpu()
+            log_probs, scores = found.log_probs.tolist(), found.scores.tolist()
+            for row, index in enumerate(batch):
+                decoded[index] = [
+                    (ids, log_prob, score)
+                    for ids, log_prob, score in zip(
+                        strip_after_end(tokens[row]), log_probs[row], scores[row]
+                    )
+                    if score != float("-inf")
+                ]
+    return decoded
+
+
+def target_log_probs(module, source_ids, target_ids, *, batch_size):
+    """Log-probability of each given target token, teacher-forced.
+
+    The model reads the source and the target so far and gives the next
+    token a probability, under the distribution the searches decode from
+    (padding and the start token banned); the end token is scored last.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    source_ids, target_ids : list of ndarray of int
+        Targets without start and end tokens.
+    batch_size : int
+
+    Returns
+    -------
+    list of ndarray of shape (len(target) + 1,)
+        Per pair, the log-probability of each target token and of the end.
+    """
+    module.eval()
+    device = next(module.parameters()).device
+    scored = [None] * len(source_ids)
+    with torch.inference_mode():
+        for batch in sorted_batches([len(ids) for ids in source_ids], batch_size):
+            inputs, target_output = SequencePairDataset.collate(
+                [(source_ids[i], target_ids[i]) for i in batch]
+            )
+            inputs = {name: t.to(device) for name, t in inputs.items()}
+            target_output = target_output.to(device)
+            logits = module(**inputs)  # (batch, tgt_len + 1, vocab_size)
+            logits[..., PAD : BOS + 1] = float("-inf")  # as the searches ban them
+            log_probs = torch.log_softmax(logits, dim=-1).gather(
+                -1, target_output[..., None]
+            )[..., 0].cpu().numpy()  # (batch, tgt_len + 1)
+            for row, index in enumerate(batch):
+                # A copy, so that no result keeps its whole batch alive.
+                scored[index] = log_probs[row, : len(target_ids[index]) + 1].copy()
+    return scored
 
 
 def forced_attention(module, source_ids, predicted, *, batch_size, all_heads):

@@ -7,11 +7,12 @@ members decodes here; this module imports no model.
 
 Both searches return the decoded token ids as a ``(batch, length)`` tensor
 in which each row ends at its first end token (rows that never produced
-one stop at ``max_length``), padded after. They run under the caller's
-``torch.inference_mode()``.
+one stop at ``max_length``), padded after; :func:`nbest_search` returns the
+``n_best`` best outputs of each row's beam with their scores. They run under
+the caller's ``torch.inference_mode()``.
 """
 
-from typing import Protocol, Union, runtime_checkable
+from typing import NamedTuple, Protocol, Union, runtime_checkable
 
 import torch
 
@@ -21,9 +22,11 @@ __all__ = [
     "DecodableModel",
     "DecoderMemory",
     "DecoderState",
+    "Hypotheses",
     "StepDecoder",
     "beam_search",
     "greedy_search",
+    "nbest_search",
     "strip_after_end",
 ]
 
@@ -88,6 +91,28 @@ class DecodableModel(Protocol):
         state : DecoderState
             The state after ``tokens``.
         """
+
+
+class Hypotheses(NamedTuple):
+    """The best outputs of each row of a beam search, best first.
+
+    Entries a row's beam could not fill have ``-inf`` scores and padding
+    tokens.
+
+    Attributes
+    ----------
+    tokens : torch.LongTensor of shape (batch, n_best, n_steps)
+        Each output ends at its first end token, padded after.
+    log_probs : torch.Tensor of shape (batch, n_best)
+        Total log-probability of each output, its end token included.
+    scores : torch.Tensor of shape (batch, n_best)
+        ``log_probs / length ** length_penalty``, what the outputs are
+        ranked by.
+    """
+
+    tokens: torch.Tensor
+    log_probs: torch.Tensor
+    scores: torch.Tensor
 
 
 def _next_token_logits(model, tokens, state, memory):
@@ -189,31 +214,73 @@ def beam_search(model, memory, max_length, beam_size, length_penalty=1.0):
     -------
     torch.LongTensor of shape (batch, n_steps), n_steps <= max_length
     """
+    return nbest_search(
+        model, memory, max_length, beam_size, 1, length_penalty
+    ).tokens[:, 0]
+
+
+def nbest_search(model, memory, max_length, beam_size, n_best, length_penalty=1.0):
+    """The ``n_best`` best outputs of each row of one beam search.
+
+    The search of :func:`beam_search`, whose best output is the first here,
+    except that a row stops only once its ``n_best``-th best finished
+    hypothesis can no longer be beaten by an open one (the same bound). The
+    outputs are the distinct hypotheses left in the row's beam, best first;
+    a row has fewer than ``n_best`` when its beam holds fewer finished ones
+    (or, when the steps run out, fewer with a non-zero probability).
+
+    The best output does not depend on ``n_best``: once :func:`beam_search`
+    would stop, no open hypothesis has a higher total than the best
+    finished one, so none can push it out of the beam later.
+
+    Parameters
+    ----------
+    model : DecodableModel
+    memory : DecoderMemory
+        The encoded batch, ``batch`` rows.
+    max_length : int
+    beam_size : int
+    n_best : int
+        At most ``beam_size``.
+    length_penalty : float, default=1.0
+
+    Returns
+    -------
+    Hypotheses
+        With ``n_steps <= max_length``.
+    """
     batch = memory.values.size(0)
     block = batch
     if memory.values.device.type == "cpu":
         row_bytes = memory.values[0].numel() * memory.values.element_size()
         block = max(1, BEAM_BLOCK_BYTES // (beam_size * row_bytes))
+    options = (max_length, beam_size, n_best, length_penalty)
     if batch <= block:
-        return _beam_block(model, memory, max_length, beam_size, length_penalty)
+        return _beam_block(model, memory, *options)
     device = memory.values.device
-    outputs = [
+    parts = [
         _beam_block(
             model, memory.select(torch.arange(start, min(start + block, batch),
                                               device=device)),
-            max_length, beam_size, length_penalty,
+            *options,
         )
         for start in range(0, batch, block)
     ]
-    n_steps = max(output.size(1) for output in outputs)
-    return torch.cat(
-        [torch.nn.functional.pad(out, (0, n_steps - out.size(1)), value=PAD)
-         for out in outputs]
-    )  # (batch, n_steps)
+    n_steps = max(part.tokens.size(-1) for part in parts)
+    tokens = torch.cat(
+        [torch.nn.functional.pad(part.tokens, (0, n_steps - part.tokens.size(-1)),
+                                 value=PAD)
+         for part in parts]
+    )  # (batch, n_best, n_steps)
+    return Hypotheses(
+        tokens,
+        torch.cat([part.log_probs for part in parts]),
+        torch.cat([part.scores for part in parts]),
+    )
 
 
-def _beam_block(model, memory, max_length, beam_size, length_penalty):
-    """:func:`beam_search` of one block of rows.
+def _beam_block(model, memory, max_length, beam_size, n_best, length_penalty):
+    """:func:`nbest_search` of one block of rows.
 
     A row whose answer is known leaves the block, as finished rows leave
     greedy search, so the rest step on without it.
@@ -231,8 +298,8 @@ def _beam_block(model, memory, max_length, beam_size, length_penalty):
     lengths = torch.zeros(batch, device=device)
     longest = float(max_length) ** length_penalty
     # history[t]: the tokens of step t's hypotheses; parents[t]: the index of
-    # each one's prefix among step t - 1's. answers: (step, hypothesis,
-    # block rows) of the rows that left.
+    # each one's prefix among step t - 1's. answers: an _Answer per step at
+    # which rows left.
     history, parents, answers = [], [], []
     layout = None  # step t - 1's hypotheses that stayed, if rows left
     first_of_row = origin[:, None]  # (rows, 1)
@@ -256,13 +323,13 @@ def _beam_block(model, memory, max_length, beam_size, length_penalty):
         if not (out_of_steps or bool(finished.any())):
             continue  # no row can be decided yet
         decided, ranked = _decide_rows(
-            scores, finished, lengths, length_penalty, longest, out_of_steps
+            scores, finished, lengths, length_penalty, longest, out_of_steps,
+            min(n_best, width),
         )
         if not decided.any():
             continue
         leaving = decided.nonzero().squeeze(1)
-        chosen = leaving * width + ranked[leaving].argmax(-1)
-        answers.append((step, chosen, origin[leaving]))
+        answers.append(_answer(step, leaving, origin, scores, ranked, n_best))
         if bool(decided.all()):
             break
         staying = (~decided).nonzero().squeeze(1)
@@ -272,7 +339,7 @@ def _beam_block(model, memory, max_length, beam_size, length_penalty):
         tokens, finished, lengths = tokens[layout], finished[layout], lengths[layout]
         state = _select_state(state, layout)
         memory = memory.select(layout)
-    return _backtrack(history, parents, answers, batch)
+    return _backtrack(history, parents, answers, batch, n_best)
 
 
 def _padding_only(log_probs):
@@ -347,12 +414,14 @@ def _widen(memory, width, new_width):
     return memory, first[:, None] // width * new_width
 
 
-def _decide_rows(scores, finished, lengths, length_penalty, longest, out_of_steps):
-    """Which rows know their answer, and how their hypotheses rank.
+def _decide_rows(scores, finished, lengths, length_penalty, longest, out_of_steps,
+                 n_best):
+    """Which rows know their answers, and how their hypotheses rank.
 
     A row is decided once its best open hypothesis, even at the longest
-    length, normalises to no better than its best finished one (see
-    :func:`beam_search`). When the steps run out, every row is decided.
+    length, normalises to no better than its ``n_best``-th best finished
+    one (see :func:`beam_search`). When the steps run out, every row is
+    decided.
 
     Parameters
     ----------
@@ -362,6 +431,8 @@ def _decide_rows(scores, finished, lengths, length_penalty, longest, out_of_step
     longest : float
         ``max_length ** length_penalty``.
     out_of_steps : bool
+    n_best : int
+        At most ``width``.
 
     Returns
     -------
@@ -377,7 +448,11 @@ def _decide_rows(scores, finished, lengths, length_penalty, longest, out_of_step
     normalised = scores / denominator  # (rows, width)
     ranked = normalised.masked_fill(~done, float("-inf"))
     best_open = scores.masked_fill(done, float("-inf")).amax(-1) / longest
-    decided = best_open <= ranked.amax(-1)  # (rows,)
+    if n_best == 1:
+        last_answer = ranked.amax(-1)
+    else:
+        last_answer = ranked.topk(n_best, dim=-1).values[:, -1]
+    decided = best_open <= last_answer  # (rows,)
     if out_of_steps:
         # The undecided rows take their best hypothesis.
         ranked = torch.where(decided[:, None], ranked, normalised)
@@ -391,29 +466,82 @@ def _hypotheses_of(rows, width):
     return layout.view(-1)
 
 
-def _backtrack(history, parents, answers, batch):
-    """The tokens of each row's answer, followed from its last step back.
+class _Answer(NamedTuple):
+    """The rows that left the search at one step, and their best hypotheses."""
+
+    step: int
+    chosen: torch.Tensor  # (rows, k): hypothesis indices, best first
+    rows: torch.Tensor  # (rows,): block rows
+    log_probs: torch.Tensor  # (rows, k)
+    scores: torch.Tensor  # (rows, k), -inf where the beam held no answer
+
+
+def _answer(step, leaving, origin, scores, ranked, n_best):
+    """The :class:`_Answer` of the decided rows ``leaving``.
+
+    Parameters
+    ----------
+    step : int
+    leaving : torch.LongTensor of shape (rows,)
+        Indices of the decided rows among the live ones.
+    origin : torch.LongTensor of shape (live,)
+        The block row of each live row.
+    scores, ranked : torch.Tensor of shape (live, width)
+        Total log-probabilities, and the normalised scores to rank by
+        (from :func:`_decide_rows`).
+    n_best : int
+
+    Returns
+    -------
+    _Answer
+    """
+    width = scores.size(1)
+    best, index = ranked[leaving].topk(min(n_best, width), dim=-1)  # (rows, k)
+    return _Answer(
+        step,
+        leaving[:, None] * width + index,
+        origin[leaving],
+        scores[leaving].gather(1, index),
+        best,
+    )
+
+
+def _backtrack(history, parents, answers, batch, n_best):
+    """The tokens of each row's answers, followed from their last step back.
 
     Parameters
     ----------
     history, parents : list of torch.LongTensor
         Per step, each hypothesis's token and the index of its prefix.
-    answers : list of (int, torch.LongTensor, torch.LongTensor)
-        The step at which rows left, their chosen hypotheses and their rows.
-    batch : int
+    answers : list of _Answer
+    batch, n_best : int
 
     Returns
     -------
-    torch.LongTensor of shape (batch, n_steps)
+    Hypotheses
     """
-    n_steps = answers[-1][0] + 1
+    n_steps = answers[-1].step + 1
     device = history[0].device
-    output = torch.full((batch, n_steps), PAD, dtype=torch.long, device=device)
-    for last_step, chosen, block_rows in answers:
-        for position in range(last_step, -1, -1):
-            output[block_rows, position] = history[position][chosen]
+    tokens = torch.full((batch, n_best, n_steps), PAD, dtype=torch.long,
+                        device=device)
+    log_probs = torch.full((batch, n_best), float("-inf"), device=device)
+    scores = torch.full((batch, n_best), float("-inf"), device=device)
+    for answer in answers:
+        k = answer.chosen.size(1)
+        rows = answer.rows[:, None].expand(-1, k).reshape(-1)
+        ranks = torch.arange(k, device=device).repeat(answer.rows.numel())
+        chosen = answer.chosen.reshape(-1)
+        for position in range(answer.step, -1, -1):
+            tokens[rows, ranks, position] = history[position][chosen]
             chosen = parents[position][chosen]
-    return output
+        log_probs[answer.rows, :k] = answer.log_probs
+        scores[answer.rows, :k] = answer.scores
+    # A hypothesis of probability zero (the beam was wider than the choices)
+    # is no answer.
+    empty = torch.isinf(scores)
+    tokens.masked_fill_(empty[..., None], PAD)
+    log_probs.masked_fill_(empty, float("-inf"))
+    return Hypotheses(tokens, log_probs, scores)
 
 
 def strip_after_end(token_ids):
