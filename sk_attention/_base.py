@@ -96,6 +96,10 @@ class AttentionEstimator(BaseEstimator):
     #: the hooks produce them.
     _encoding_attributes: tuple = ()
 
+    #: What early stopping watches in the history, and whether lower is
+    #: better there.
+    _selection_metric = ("valid_loss", True)
+
     # -- hooks --------------------------------------------------------------
 
     def _check_params_together(self):
@@ -153,7 +157,8 @@ class AttentionEstimator(BaseEstimator):
         """The skorch net's training settings, the same in every family.
 
         Batches group sequences of similar length; ``callbacks`` (named
-        pairs) run before the defaults of :func:`make_callbacks`.
+        pairs) run before the defaults of :func:`make_callbacks`, and early
+        stopping selects the epoch by :attr:`_selection_metric`.
         """
         return dict(
             optimizer=make_optimizer(self.optimizer),
@@ -166,7 +171,7 @@ class AttentionEstimator(BaseEstimator):
             train_split=make_train_split(
                 self.validation_fraction, seed, stratified=stratified
             ),
-            callbacks=[*callbacks, *make_callbacks(self)],
+            callbacks=[*callbacks, *make_callbacks(self, *self._selection_metric)],
             device=str(device),
             verbose=self.verbose,
         )

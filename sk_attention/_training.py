@@ -211,15 +211,16 @@ class StopOnNonFiniteLoss(Callback):
         )
 
 
-def make_callbacks(estimator):
+def make_callbacks(estimator, monitor="valid_loss", lower_is_better=True):
     """The default callbacks for an estimator's settings, then the user's.
 
     :class:`StopOnNonFiniteLoss` always runs first. Gradient-norm clipping
     (``gradient_clip``) guards recurrent networks against exploding
     gradients; early stopping (``early_stopping`` with
-    ``n_iter_no_change``) watches the validation loss and restores the best
-    weights when it ends. User callbacks come last, so they see the epoch as
-    the defaults left it.
+    ``n_iter_no_change``) watches ``monitor`` in the history (the validation
+    loss unless the estimator records a better measure of what it is for)
+    and restores the best weights when it ends. User callbacks come last, so
+    they see the epoch as the defaults left it.
     """
     callbacks = [("stop_on_non_finite_loss", StopOnNonFiniteLoss())]
     if estimator.gradient_clip is not None:
@@ -231,6 +232,8 @@ def make_callbacks(estimator):
             (
                 "early_stopping",
                 EarlyStopping(
+                    monitor=monitor,
+                    lower_is_better=lower_is_better,
                     patience=estimator.n_iter_no_change,
                     load_best=True,
                     sink=_silent if not estimator.verbose else print,

@@ -33,6 +33,7 @@ from ._encoding import (
 )
 from ._inference import decode, decode_nbest, forced_attention, target_log_probs
 from ._model import SequenceLoss
+from ._validation import ValidationDecoding
 
 __all__ = ["AttentionSeq2Seq"]
 
@@ -170,12 +171,17 @@ class AttentionSeq2Seq(AttentionEstimator):
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, \
             default="adam"
     validation_fraction : float or None, default=0.1
-        Fraction of the training data held out to compute ``valid_loss``
-        each epoch; None trains on everything.
+        Fraction of the training data held out. Each epoch records its
+        ``valid_loss`` and, by greedy decoding of the held-out sources,
+        ``valid_error`` (edit distance per reference token: the phoneme or
+        character error rate) and ``valid_acc`` (exact match) in
+        ``history_``. None trains on everything.
     early_stopping : bool, default=True
-        Stop when ``valid_loss`` has not improved for ``n_iter_no_change``
-        epochs and restore the best weights (skorch's ``EarlyStopping``).
-        Needs ``validation_fraction``.
+        Stop when ``valid_error`` has not improved for ``n_iter_no_change``
+        epochs and restore the weights of the epoch with the lowest one
+        (skorch's ``EarlyStopping``): the epoch whose decoded outputs are
+        best, which the validation loss does not always pick. Needs
+        ``validation_fraction``.
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs.
     gradient_clip : float or None, default=1.0
@@ -207,7 +213,8 @@ class AttentionSeq2Seq(AttentionEstimator):
     net_ : skorch.NeuralNet
         The skorch net that trained it.
     history_ : skorch.History
-        Per-epoch training record (``train_loss``, ``valid_loss``, ...).
+        Per-epoch training record (``train_loss``, ``valid_loss``,
+        ``valid_error``, ``valid_acc``, ...).
     source_vocab_, target_vocab_ : Vocabulary
         Token <-> id maps learned in ``fit``.
     target_is_text_ : bool
@@ -291,6 +298,9 @@ class AttentionSeq2Seq(AttentionEstimator):
         "max_output_length": [Interval(Integral, 1, None, closed="left"), None],
         "predict_batch_size": [Interval(Integral, 1, None, closed="left")],
     }
+
+    # The epoch whose decoded outputs are best, not the one of lowest loss.
+    _selection_metric = ("valid_error", True)
 
     _encoding_attributes = (
         "source_tokenizer_",
@@ -719,12 +729,18 @@ class AttentionSeq2Seq(AttentionEstimator):
 
     def _make_net(self, module_params, encoding, seed, device):
         architecture = ARCHITECTURES[self.architecture]
+        callbacks = architecture.callbacks(self)
+        if self.validation_fraction is not None:
+            decoding = ValidationDecoding(
+                encoding["max_output_length_"], self.predict_batch_size
+            )
+            callbacks = [*callbacks, ("validation_decoding", decoding)]
         return NeuralNet(
             module=architecture.module,
             **{f"module__{name}": value for name, value in module_params.items()},
             criterion=SequenceLoss,
             criterion__label_smoothing=self.label_smoothing,
-            **self._skorch_params(seed, device, callbacks=architecture.callbacks(self)),
+            **self._skorch_params(seed, device, callbacks=callbacks),
         )
 
     def _settings_to_json(self):

@@ -1,0 +1,84 @@
+"""The sequence metrics of each epoch on the validation split.
+
+The validation loss scores every token given the true prefix; what a user
+gets is decoded output. :class:`ValidationDecoding` greedily decodes the
+validation split at the end of every epoch and records, next to skorch's
+``valid_loss``:
+
+``valid_error``
+    The token error rate: edit distance per reference token (the phoneme
+    error rate of a G2P model, the character error rate of a character
+    model). Early stopping selects the epoch with the lowest one.
+``valid_acc``
+    Exact match: the fraction of outputs equal to their reference.
+
+Both are computed on token ids, so they need no vocabulary.
+"""
+
+import numpy as np
+from rapidfuzz.distance import Levenshtein
+from skorch.callbacks import Callback
+from torch.utils.data import Subset
+
+from ._inference import decode
+
+__all__ = ["ValidationDecoding"]
+
+
+class ValidationDecoding(Callback):
+    """Record ``valid_error`` and ``valid_acc`` of greedy decoding per epoch.
+
+    Parameters
+    ----------
+    max_length : int
+        The most tokens an output may have, the end token included.
+    batch_size : int
+        Sources decoded at once.
+    """
+
+    def __init__(self, max_length, batch_size):
+        self.max_length = max_length
+        self.batch_size = batch_size
+
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        if dataset_valid is None:
+            return
+        sources, targets = _pairs(dataset_valid)
+        module = net.module_
+        accelerator = getattr(net, "accelerator", None)
+        if accelerator is not None:  # a prepared module may be wrapped
+            module = accelerator.unwrap_model(module)
+        decoded = decode(
+            module,
+            sources,
+            batch_size=self.batch_size,
+            max_length=self.max_length,
+            beam_size=1,
+            length_penalty=1.0,
+        )
+        references = [target.tolist() for target in targets]
+        edits = sum(map(Levenshtein.distance, references, decoded))
+        error = edits / max(1, sum(len(reference) for reference in references))
+        accuracy = float(np.mean([d == r for d, r in zip(decoded, references)]))
+        for name, value, better in (
+            ("valid_error", error, min),
+            ("valid_acc", accuracy, max),
+        ):
+            earlier = net.history[:-1, name] if len(net.history) > 1 else []
+            net.history.record(name, value)
+            net.history.record(f"{name}_best", better([value, *earlier]) == value)
+
+
+def _pairs(dataset):
+    """The source and target id arrays of a (subset of a) pair dataset."""
+    indices = None
+    while isinstance(dataset, Subset):
+        chosen = np.asarray(dataset.indices)
+        indices = chosen if indices is None else chosen[indices]
+        dataset = dataset.dataset
+    if indices is None:
+        indices = np.arange(len(dataset))
+    return (
+        [dataset.sources[i] for i in indices],
+        [dataset.targets[i] for i in indices],
+    )
