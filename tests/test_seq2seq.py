@@ -396,3 +396,26 @@ def test_attention_dropout_acts_in_training_only(attention):
 def test_attention_dropout_trains_the_recurrent_model():
     model = AttentionSeq2Seq(attention_dropout=0.2, **TINY).fit(PAIRS_X, PAIRS_Y)
     assert model.history_[-1, "train_loss"] < model.history_[0, "train_loss"]
+
+
+def test_early_stopping_restores_the_epoch_of_lowest_decoded_error(reversal_data):
+    from skorch.callbacks import Callback
+
+    X, y, _, _ = reversal_data
+    states = []
+
+    class RecordWeights(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            states.append({k: v.clone() for k, v in net.module_.state_dict().items()})
+
+    model = AttentionSeq2Seq(
+        embedding_dim=16, hidden_size=16, max_epochs=6, lr=0.01, random_state=0,
+        callbacks=[RecordWeights()],
+    ).fit(X[:300], y[:300])
+    errors = model.history_[:, "valid_error"]
+    accuracies = model.history_[:, "valid_acc"]
+    assert all(0 <= e for e in errors) and all(0 <= a <= 1 for a in accuracies)
+    assert errors[-1] < errors[0]  # it learns, and the metric sees it
+    best = int(np.argmin(errors))
+    for name, value in model.module_.state_dict().items():
+        torch.testing.assert_close(value, states[best][name], rtol=0, atol=0)
