@@ -136,14 +136,14 @@ class LearningCurve(Callback):
             raise KeyboardInterrupt
 
     def points(self, model, words, references):
-        """``(epoch, CPU-minutes, greedy WER %)`` of every epoch's weights."""
+        """``(epoch, CPU-minutes, greedy WER %, history row)`` of every epoch."""
         final = {k: v.clone() for k, v in model.module_.state_dict().items()}
         points = []
         for epoch, minutes, weights in self.epochs_:
             model.module_.load_state_dict(weights)
             predictions = model.predict(words)
             wer = 100 * np.mean([p != r for p, r in zip(predictions, references)])
-            points.append((epoch, minutes, wer))
+            points.append((epoch, minutes, wer, model.history_[epoch - 1]))
         model.module_.load_state_dict(final)
         return points
 
@@ -217,9 +217,16 @@ def main():
         )
         label = f"AttentionSeq2Seq {name} {extra[name] or ''}".strip()
         print(f"\n{label}: {epochs} epochs, {minutes:.1f} CPU-min of training")
-        print("  learning curve (epoch, CPU-min, greedy WER % on 2,000 test words)")
-        for epoch, used, wer in points:
-            print(f"    {epoch:3d} {used:7.1f} {wer:6.1f}")
+        print(
+            "  learning curve: epoch, CPU-min, greedy WER % on 2,000 test words, "
+            "valid_loss, valid_error"
+        )
+        for epoch, used, wer, row in points:
+            print(
+                f"    {epoch:3d} {used:7.1f} {wer:6.1f} "
+                f"{row.get('valid_loss', np.nan):8.4f} "
+                f"{row.get('valid_error', np.nan):8.4f}"
+            )
         rows.append((f"{label}, greedy", results[1], minutes))
         rows.append((f"{label}, beam 5", results[5], minutes))
     print(f"\n{'system':<52} {'WER':>6} {'WERany':>7} {'PER':>6} {'CPU-min':>8}")

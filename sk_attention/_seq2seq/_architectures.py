@@ -81,8 +81,23 @@ def _check_rnn(estimator):
         )
 
 
-def _no_callbacks(estimator):
-    return []
+def _halve_on_plateau(estimator):
+    """Halve the recurrent model's learning rate when decoding stops improving.
+
+    It watches the decoded validation error, ``valid_error``, so it needs a
+    validation split; Adam at a constant rate stalls long before the model
+    has learned what it can.
+    """
+    if estimator.validation_fraction is None:
+        return []
+    schedule = LRScheduler(
+        policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
+        monitor="valid_error",
+        mode="min",
+        factor=0.5,
+        patience=2,
+    )
+    return [("halve_on_plateau", schedule)]
 
 
 def _transformer_params(estimator, encoding):
@@ -139,7 +154,7 @@ ARCHITECTURES = {
         module=Seq2SeqModule,
         module_params=_rnn_params,
         check_params=_check_rnn,
-        callbacks=_no_callbacks,
+        callbacks=_halve_on_plateau,
         attention_per_head=False,
     ),
     "transformer": Architecture(

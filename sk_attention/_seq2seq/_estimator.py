@@ -502,10 +502,11 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         architecture = ARCHITECTURES[self.architecture]
         callbacks = architecture.callbacks(self)
         if self.validation_fraction is not None:
+            # First: the schedules and early stopping read what it records.
             decoding = ValidationDecoding(
                 encoding["max_output_length_"], self.predict_batch_size
             )
-            callbacks = [*callbacks, ("validation_decoding", decoding)]
+            callbacks = [("validation_decoding", decoding), *callbacks]
         return NeuralNet(
             module=architecture.module,
             **{f"module__{name}": value for name, value in module_params.items()},
