@@ -88,16 +88,8 @@ def _check_sequences(X, n_features):
     return values, lengths
 
 
-class OnnxAttentionPooling(_Runtime):
-    """An exported :class:`~sk_attention.AttentionPooling`: ``transform``.
-
-    Made by :func:`sk_attention.onnx.load`.
-
-    Attributes
-    ----------
-    n_features_in_ : int
-    metadata_ : dict
-    """
+class _PoolingRuntime(_Runtime):
+    """The pooling graph, run on padded batches; ``attention_weights``."""
 
     def __init__(self, sessions, metadata):
         super().__init__(sessions, metadata)
@@ -121,15 +113,6 @@ class OnnxAttentionPooling(_Runtime):
             return [w for part in parts for w in part], lengths
         return np.concatenate(parts), lengths
 
-    def transform(self, X):
-        """The pooled vectors, as ``AttentionPooling.transform``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_outputs), float32
-        """
-        return self._run(X, "pooled")[0]
-
     def attention_weights(self, X):
         """The weights of each sample's steps, as the estimator's method.
 
@@ -141,7 +124,28 @@ class OnnxAttentionPooling(_Runtime):
         return [w[:, :length].copy() for w, length in zip(weights, lengths)]
 
 
-class OnnxAttentionPoolingClassifier(OnnxAttentionPooling):
+class OnnxAttentionPooling(_PoolingRuntime):
+    """An exported :class:`~sk_attention.AttentionPooling`: ``transform``.
+
+    Made by :func:`sk_attention.onnx.load`.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+    metadata_ : dict
+    """
+
+    def transform(self, X):
+        """The pooled vectors, as ``AttentionPooling.transform``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs), float32
+        """
+        return self._run(X, "pooled")[0]
+
+
+class OnnxAttentionPoolingClassifier(_PoolingRuntime):
     """An exported :class:`~sk_attention.AttentionPoolingClassifier`.
 
     Attributes
@@ -179,7 +183,7 @@ class OnnxAttentionPoolingClassifier(OnnxAttentionPooling):
         return self.classes_[self._run(X, "scores")[0].argmax(axis=1)]
 
 
-class OnnxAttentionPoolingRegressor(OnnxAttentionPooling):
+class OnnxAttentionPoolingRegressor(_PoolingRuntime):
     """An exported :class:`~sk_attention.AttentionPoolingRegressor`.
 
     Attributes
