@@ -15,6 +15,7 @@ Transformer's key/value cache, the number of positions decoded.
 import copy
 import inspect
 import json
+import logging
 import warnings
 from pathlib import Path
 
@@ -137,7 +138,14 @@ def _quantize(target):
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantized = target.with_suffix(".int8.onnx")
-    quantize_dynamic(target, quantized, weight_type=QuantType.QInt8)
+    # The quantizer logs a warning for every tensor it leaves in float
+    # (integer shapes, the recurrent operators it has no int8 kernel for).
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        quantize_dynamic(target, quantized, weight_type=QuantType.QInt8)
+    finally:
+        logging.disable(previous)
     quantized.replace(target)
 
 

@@ -89,7 +89,13 @@ def _check_sequences(X, n_features):
 
 
 class _PoolingRuntime(_Runtime):
-    """The pooling graph, run on padded batches; ``attention_weights``."""
+    """The pooling graph, run on padded batches; ``attention_weights``.
+
+    Attributes
+    ----------
+    batch_size : int
+        Sequences run at once (1024).
+    """
 
     def __init__(self, sessions, metadata):
         super().__init__(sessions, metadata)
@@ -97,15 +103,15 @@ class _PoolingRuntime(_Runtime):
         self.n_features_in_ = config["n_features_in"]
         self._fitted = config["fitted"]
         self._outputs = metadata["outputs"]
-        self._batch_size = metadata["batch_size"]
+        self.batch_size = metadata["batch_size"]
 
     def _run(self, X, output):
         """``output`` of every sample (pooled, weights or scores), and lengths."""
         values, lengths = _check_sequences(X, self.n_features_in_)
         index = self._outputs.index(output)
         parts = []
-        for start in range(0, len(values), self._batch_size):
-            rows = slice(start, start + self._batch_size)
+        for start in range(0, len(values), self.batch_size):
+            rows = slice(start, start + self.batch_size)
             steps = lengths[rows].max()
             feed = {"X": values[rows, :steps], "lengths": lengths[rows]}
             parts.append(self._sessions[0].run([self._outputs[index]], feed)[0])
@@ -228,6 +234,8 @@ class OnnxAttentionSeq2Seq(_Runtime):
         1 decodes greedily, more runs a beam search; the exported
         estimator's value, which may be changed.
     length_penalty : float
+    batch_size : int
+        Sources decoded at once: the estimator's ``predict_batch_size``.
     max_output_length_ : int
     source_vocab_, target_vocab_ : Vocabulary
     metadata_ : dict
@@ -239,7 +247,7 @@ class OnnxAttentionSeq2Seq(_Runtime):
         decoding = metadata["decoding"]
         self.beam_size = decoding["beam_size"]
         self.length_penalty = decoding["length_penalty"]
-        self._batch_size = decoding["batch_size"]
+        self.batch_size = decoding["batch_size"]
         self.max_output_length_ = config["max_output_length"]
         self.source_vocab_ = Vocabulary(config["source_vocab"])
         self.target_vocab_ = Vocabulary(config["target_vocab"])
@@ -275,8 +283,8 @@ class OnnxAttentionSeq2Seq(_Runtime):
         lengths = np.array([len(ids) for ids in source_ids], dtype=np.int64)
         order = np.argsort(-lengths, kind="stable")  # batches of similar length
         decoded = [None] * len(source_ids)
-        for start in range(0, len(order), self._batch_size):
-            batch = order[start : start + self._batch_size]
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
             source = np.zeros((len(batch), lengths[batch].max()), dtype=np.int64)
             for row, index in enumerate(batch):
                 source[row, : lengths[index]] = source_ids[index]
