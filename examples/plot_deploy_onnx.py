@@ -8,8 +8,9 @@ with its vocabularies and settings in their metadata;
 with the estimator's prediction methods. The server needs neither torch nor
 skorch: ``pip install --no-deps sk-attention`` next to numpy, rapidfuzz and
 onnxruntime is enough (``pip install 'sk-attention[onnx]'`` installs the
-exporter's packages too). This example exports a sequence-to-sequence model and checks that
-the served model writes the same strings, greedy and with a beam.
+exporter's packages too). This example exports a sequence-to-sequence
+model and checks that the served model writes the same strings, greedy and
+with a beam.
 """
 
 # %%
