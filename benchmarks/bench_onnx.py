@@ -5,7 +5,7 @@ served by :func:`sk_attention.onnx.load`: a recurrent ``AttentionSeq2Seq``
 (bi-GRU encoder, additive attention, embedding 64, hidden 128) and a
 Transformer one (model size 128, 4 heads, 2 layers), both trained on
 generated dates, and an ``AttentionPoolingClassifier`` on bags of 8x8
-digits. Each is timed at batch 1 and at batch 256, torch (the estimator's
+digits. Each is timed at batch 1 (300 inputs) and at batch 256, torch (the estimator's
 ``predict``) and onnxruntime (the runtime's ``predict``) alternating in one
 process, both on one thread, greedy decoding; the median of the runs is
 kept.
@@ -17,7 +17,7 @@ accuracy (seq2seq) or accuracy (classifier) on held-out data.
 
 Run::
 
-    python benchmarks/bench_onnx.py            # about 4 minutes
+    python benchmarks/bench_onnx.py            # about 15 minutes
     python benchmarks/bench_onnx.py --quick    # a smoke run
 """
 
