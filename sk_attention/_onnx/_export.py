@@ -42,7 +42,9 @@ OPSET = 18
 
 
 def export_estimator(estimator, path, quantize):
-    """Write ``estimator`` to the directory ``path``; see :func:`onnx.export`.
+    """Write ``estimator`` to the directory ``path``.
+
+    See :func:`sk_attention.onnx.export`.
 
     Returns
     -------
@@ -91,7 +93,6 @@ def export_estimator(estimator, path, quantize):
 def _trace(target, graph, inputs, input_names, output_names, dynamic_axes, dynamo):
     options = {"dynamic_axes": dynamic_axes}
     if dynamo:
-        require("onnxscript", "sk_attention.onnx.export of a Transformer")
         options = {
             "dynamic_shapes": _dynamic_shapes(graph, input_names, dynamic_axes),
             "external_data": False,
@@ -197,6 +198,8 @@ def _seq2seq_metadata(estimator):
                 "tokenizers.Tokenizer to export the model."
             )
         tokenizers[side] = tokenizer.name
+    if estimator.architecture == "transformer":
+        require("onnxscript", "sk_attention.onnx.export of a Transformer")
     return {
         "config": estimator._encoding_to_config(estimator._fitted_encoding()),
         "architecture": estimator.architecture,
