@@ -9,6 +9,7 @@ ORDER = [
     "plot_pooling_pipeline.py",
     "plot_mil_digits_bags.py",
     "plot_save_load.py",
+    "plot_deploy_onnx.py",
 ]
 
 

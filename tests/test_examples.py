@@ -33,6 +33,11 @@ EXPECTED = {
     ],
     "plot_grid_search_attention.py": [(r"exact match on unseen strings ([\d.]+)", 0.6)],
     "plot_pooling_pipeline.py": [(r"attention pooling \+ LR: accuracy ([\d.]+)", 0.85)],
+    "plot_deploy_onnx.py": [
+        (r"same greedy outputs on 200 held-out strings: (True)", None),
+        (r"same beam-search outputs: (True)", None),
+        (r"exact match after quantization: ([\d.]+)", 0.9),
+    ],
     "plot_save_load.py": [
         (r"same greedy predictions on all 1000 strings: (True)", None),
         (r"\['no' 'yes'\] (True)", None),
