@@ -430,7 +430,7 @@ class BaseAttentionPooling(AttentionEstimator):
         chunks.
         """
         module = self.module_.eval()
-        device = next(iter(module.buffers())).device
+        device = next(iter(module.state_dict().values())).device
         elements = _CHUNK_ELEMENTS if device.type == "cpu" else _GPU_CHUNK_ELEMENTS
         with torch.inference_mode():
             chunks = sequences.chunks(module.step_width, elements)
