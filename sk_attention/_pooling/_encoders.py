@@ -88,7 +88,8 @@ class _RecurrentEncoder(nn.Module):
         )
         self.dropout = nn.Dropout(dropout)
         self.output_size = 2 * units
-        self.step_width = max(input_size, 8 * units)  # four LSTM gates per direction
+        # Steps run one after another over the whole chunk: wide chunks pay.
+        self.step_width = max(input_size, self.output_size)
 
     def forward(self, X, lengths, mask):
         steps = X.shape[1]
