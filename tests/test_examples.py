@@ -28,6 +28,10 @@ EXPECTED = {
     "plot_transliteration.py": [(r"exact match:\s+([\d.]+)", 0.5)],
     "plot_grid_search_attention.py": [(r"exact match on unseen strings ([\d.]+)", 0.6)],
     "plot_pooling_pipeline.py": [(r"attention pooling \+ LR: accuracy ([\d.]+)", 0.85)],
+    "plot_time_series_classification.py": [
+        (r"encoder=conv: accuracy ([\d.]+)", 0.96)
+    ],
+    "plot_text_classification.py": [(r"encoder='gru': accuracy ([\d.]+)", 0.7)],
     "plot_save_load.py": [
         (r"same greedy predictions on all 1000 strings: (True)", None),
         (r"\['no' 'yes'\] (True)", None),
