@@ -8,7 +8,9 @@ Two tasks, every model on the same standard split in one run:
    ``input_layout="channels_first"``): ``AttentionPoolingClassifier`` with
    each ``encoder`` and its other defaults, against mean pooling (each
    channel's mean over time, standardized) + LogisticRegression and
-   MiniRocket (aeon's ``MiniRocketClassifier``).
+   MiniRocket (aeon's ``MiniRocketClassifier``; series of unequal length
+   zero-padded at the end to the longest of the set, as it needs equal
+   lengths).
 2. Text classification: sentences of scikit-learn's own docstrings, labelled
    by the module they document (``sk_attention.datasets.
    load_docstring_sentences``, twelve modules), split by
@@ -61,6 +63,16 @@ def load_series(name):
     return X_train, y_train, X_test, y_test
 
 
+def zero_padded(X, length):
+    """Series of unequal length zero-padded at the end: MiniRocket's input."""
+    if not isinstance(X, list):
+        return X
+    padded = np.zeros((len(X), X[0].shape[0], length))
+    for row, series in enumerate(X):
+        padded[row, :, : series.shape[1]] = series
+    return padded
+
+
 def channel_means(X):
     """Each channel's mean over time: ``(n_samples, n_channels)``."""
     return np.array([np.asarray(x, dtype=float).mean(axis=1) for x in X])
@@ -97,6 +109,12 @@ def series_models(seed):
     else:
         models["MiniRocket"] = MiniRocketClassifier(random_state=seed)
     return models
+
+
+def padded_for_minirocket(X_train, X_test):
+    """Both splits zero-padded to the longest series of either, if ragged."""
+    longest = max(np.shape(x)[-1] for x in [*X_train, *X_test])
+    return zero_padded(X_train, longest), zero_padded(X_test, longest)
 
 
 def text_models(seed):
@@ -147,7 +165,10 @@ def main():
               f"(channels, time points) of the first: {shape[2]}")
         rows = {}
         for model_name, model in series_models(args.seed).items():
-            rows[model_name] = timed_score(model, X_train, y_train, X_test, y_test)
+            data = (X_train, X_test)
+            if model_name == "MiniRocket":  # it needs equal lengths
+                data = padded_for_minirocket(X_train, X_test)
+            rows[model_name] = timed_score(model, data[0], y_train, data[1], y_test)
             print(f"  {model_name}: {rows[model_name][0]:.3f}", flush=True)
         print_table(f"{name} (fit time / mean pooling + LR)", rows,
                     "mean pooling + LR")
