@@ -33,15 +33,8 @@ from ._input import (
     token_sequences,
 )
 from ._model import AttentionPoolingNet, MeanQueryPooling, PoolingLoss
-from ._targets import check_regression_target
 
-__all__ = [
-    "NO_REGRESSION",
-    "BaseAttentionPooling",
-    "RegressionTargetMixin",
-    "classes_from_config",
-    "classes_to_config",
-]
+__all__ = ["BaseAttentionPooling"]
 
 # Inference runs in chunks of about this many (step x width) values: on a CPU,
 # whole-batch intermediates of a large input are slower than cache-sized
@@ -496,53 +489,3 @@ def _input_form(text):
 
 #: The sequence encoders' size parameters, passed to those that declare them.
 _ENCODER_SIZES = ("encoder_size", "encoder_layers", "kernel_size", "encoder_heads")
-
-
-class RegressionTargetMixin:
-    """Targets standardized for training, restored at prediction."""
-
-    _regression_attributes = ("_y_2d", "_y_mean", "_y_scale")
-
-    def _regression_target(self, y, fitted):
-        statistics = None
-        if fitted is not None and fitted.get("_y_mean") is not None:
-            statistics = {name: fitted[name] for name in self._regression_attributes}
-        y_train, statistics = check_regression_target(y, statistics)
-        encoding = {"_task": "regression", "_n_outputs": y_train.shape[1]}
-        return {**encoding, **statistics}, y_train
-
-    def _regression_to_config(self, encoding):
-        return {
-            "y_2d": bool(encoding["_y_2d"]),
-            "y_mean": encoding["_y_mean"].tolist(),
-            "y_scale": encoding["_y_scale"].tolist(),
-        }
-
-    def _regression_from_config(self, config):
-        return {
-            "_y_2d": config.get("y_2d", bool, section="fitted"),
-            "_y_mean": np.asarray(
-                config.get("y_mean", list, section="fitted"), dtype=np.float64
-            ),
-            "_y_scale": np.asarray(
-                config.get("y_scale", list, section="fitted"), dtype=np.float64
-            ),
-        }
-
-
-NO_REGRESSION = {"_y_2d": None, "_y_mean": None, "_y_scale": None}
-
-
-def classes_to_config(classes):
-    return {"classes": classes.tolist(), "classes_dtype": classes.dtype.str}
-
-
-def classes_from_config(config):
-    classes = config.get("classes", list, section="fitted")
-    dtype = config.get("classes_dtype", str, section="fitted")
-    try:
-        return np.asarray(classes, dtype=dtype)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"{config.path!r} holds classes that do not read as {dtype!r}: {error}"
-        ) from None

@@ -127,8 +127,11 @@ class LSTMEncoder(_RecurrentEncoder):
 class ConvEncoder(nn.Module):
     """Stacked residual 1-D convolutions, dilated, same length as the input.
 
-    A linear layer maps the input to ``encoder_size`` channels; block ``i``
-    adds ``dropout(relu(conv_i(layer_norm(h))))`` to ``h``, with ``conv_i`` of
+    A first convolution of width ``kernel_size`` (and a ReLU) maps the input
+    to ``encoder_size`` channels, so that even the state of a univariate
+    step describes the local shape around it, not one value (as the fully
+    convolutional networks of Wang et al., 2017 do); block ``i`` then adds
+    ``dropout(relu(conv_i(layer_norm(h))))`` to ``h``, with ``conv_i`` of
     width ``kernel_size`` and dilation ``2**i``, so the receptive field grows
     exponentially with depth (as in WaveNet and temporal convolutional
     networks). The input of every convolution is zeroed on padding steps,
@@ -142,7 +145,9 @@ class ConvEncoder(nn.Module):
         self, input_size, encoder_size=64, encoder_layers=2, kernel_size=5, dropout=0.0
     ):
         super().__init__()
-        self.projection = nn.Linear(input_size, encoder_size)
+        self.projection = nn.Conv1d(
+            input_size, encoder_size, kernel_size, padding="same"
+        )
         self.norms = nn.ModuleList(
             nn.LayerNorm(encoder_size) for _ in range(encoder_layers)
         )
@@ -162,7 +167,8 @@ class ConvEncoder(nn.Module):
 
     def forward(self, X, lengths, mask):
         keep = mask[..., None].to(X.dtype)  # (batch, n_steps, 1)
-        states = self.projection(X) * keep  # (batch, n_steps, size)
+        states = self.projection((X * keep).transpose(1, 2)).transpose(1, 2)
+        states = F.relu(states) * keep  # (batch, n_steps, size)
         for norm, convolution in zip(self.norms, self.convolutions):
             inputs = (norm(states) * keep).transpose(1, 2)  # (batch, size, n_steps)
             update = F.relu(convolution(inputs)).transpose(1, 2)
