@@ -121,7 +121,8 @@ def twin_fit(X, y, pool, epochs):
     for _ in range(epochs):
         for batch in torch.randperm(len(X)).split(pool.batch_size):
             optimizer.zero_grad()
-            loss = loss_fn(module(X_t[batch], lengths[batch]), y_t[batch])
+            scores, _ = module(X_t[batch], lengths[batch])  # (scores, penalty)
+            loss = loss_fn(scores, y_t[batch])
             loss.backward()
             optimizer.step()
 

@@ -146,3 +146,9 @@ def test_fit_without_y_refuses_an_encoder():
     X, _ = order_task(10, seed=0)
     with pytest.raises(ValueError, match="needs y"):
         AttentionPooling(encoder="gru").fit(X)
+
+
+def test_no_hidden_layer_pools_the_inputs_themselves():
+    X, y = order_task(20, seed=0)
+    pool = AttentionPooling(hidden_layer_sizes=(), max_epochs=1, random_state=0)
+    assert pool.fit(X, y).transform(X).shape == (20, 2)

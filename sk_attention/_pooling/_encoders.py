@@ -55,7 +55,7 @@ class StepMLP(nn.Sequential):
             width = size
         super().__init__(*layers)
         self.output_size = width
-        self.step_width = max(input_size, *hidden_layer_sizes)
+        self.step_width = max((input_size, *hidden_layer_sizes))
 
     def forward(self, X, lengths, mask):
         return super().forward(X)  # (batch, n_steps, output_size)
