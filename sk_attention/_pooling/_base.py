@@ -251,8 +251,6 @@ class BaseAttentionPooling(AttentionEstimator):
             min_frequency=self.min_frequency,
             max_vocabulary_size=self.max_vocabulary_size,
         )
-        if self.pretrained_embeddings is not None:
-            pretrained_rows(vocabulary, self.pretrained_embeddings, self.embedding_dim)
         inputs = token_sequences(items, tokenizer, vocabulary, tokens)
         encoding = {"tokenizer_": tokenizer, "vocabulary_": vocabulary}
         return inputs, {"n_features_in_": None, **encoding}
@@ -282,7 +280,8 @@ class BaseAttentionPooling(AttentionEstimator):
             )
 
     def _pretrained_initializer(self, vocabulary):
-        """What starts a new text network's embedding, as ``prepare_module``."""
+        """What starts a new text network's embedding, as ``prepare_module``;
+        checks ``pretrained_embeddings`` before anything is trained."""
         if self.pretrained_embeddings is None:
             return None
         ids, vectors = pretrained_rows(

@@ -12,9 +12,10 @@ PARAMETERS_DOC = """
         the one recommended for time series (the most accurate encoder on
         four of five sets in :doc:`/benchmarks`); ``"gru"`` reads the word
         order of texts. ``"gru"``, ``"lstm"``: bidirectional recurrent
-        layers (Yang et al., 2016; Lin et al., 2017). ``"conv"``: residual 1-D convolutions of width
-        ``kernel_size``, dilated 1, 2, 4, ... (the receptive field doubles
-        with each layer), output as long as the input. ``"transformer"``:
+        layers (Yang et al., 2016; Lin et al., 2017). ``"conv"``: a
+        convolution of width ``kernel_size``, then residual ones dilated
+        1, 2, 4, ... (the receptive field doubles with each layer), output
+        as long as the input. ``"transformer"``:
         self-attention blocks with sinusoidal positions. Padding never
         changes a sample's output, whatever the encoder.
     encoder_size : int, default=64
