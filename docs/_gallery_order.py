@@ -8,6 +8,8 @@ ORDER = [
     "plot_grid_search_attention.py",
     "plot_pooling_pipeline.py",
     "plot_mil_digits_bags.py",
+    "plot_time_series_classification.py",
+    "plot_text_classification.py",
     "plot_save_load.py",
     "plot_deploy_onnx.py",
 ]

@@ -36,7 +36,8 @@ __all__ = [
 #: ``"major.minor"``. The minor part grows when fields are added that older
 #: readers may ignore; the major part when older readers cannot read a file.
 #: 1.1: every estimator stores its training history. 1.2: seq2seq models store
-#: their subword tokenizers (or null).
+#: their subword tokenizers (or null), the pooling estimators their
+#: vocabulary (null for numeric input).
 FORMAT_VERSION = "1.2"
 _METADATA_KEY = "sk_attention"
 

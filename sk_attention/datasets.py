@@ -1,17 +1,27 @@
-"""Synthetic sequence-to-sequence tasks, generated locally.
+"""Sequence tasks made locally: synthetic seq2seq pairs, and real short texts.
 
 Each generator returns ``(X, y)``, two lists of strings, and follows
 scikit-learn's ``random_state`` convention: the same seed gives the same data.
-Nothing is ever downloaded.
+:func:`load_docstring_sentences` reads the sentences of scikit-learn's own
+docstrings. Nothing is ever downloaded.
 """
 
 import datetime
+import importlib
+import inspect
+import re
 import string
 from numbers import Integral
 
+import numpy as np
 from sklearn.utils import check_random_state, check_scalar
 
-__all__ = ["make_dates", "make_reversal", "make_transliteration"]
+__all__ = [
+    "load_docstring_sentences",
+    "make_dates",
+    "make_reversal",
+    "make_transliteration",
+]
 
 # ---------------------------------------------------------------------------
 # Dates
@@ -388,3 +398,70 @@ def make_transliteration(
     rng = check_random_state(random_state)
     X = [_make_word(rng) for _ in range(n_samples)]
     return X, [_to_phonemes(word) for word in X]
+
+
+# ---------------------------------------------------------------------------
+# Docstring sentences
+
+#: The scikit-learn modules :func:`load_docstring_sentences` reads by default.
+DOCSTRING_MODULES = (
+    "cluster", "decomposition", "ensemble", "feature_extraction",
+    "feature_selection", "linear_model", "metrics", "model_selection",
+    "neighbors", "preprocessing", "svm", "tree",
+)  # fmt: skip
+
+
+def load_docstring_sentences(modules=DOCSTRING_MODULES):
+    """Sentences of scikit-learn's docstrings, labelled by their module.
+
+    A real text classification task that needs no download: every sentence
+    of the prose of the docstrings (summary, description, parameters and
+    attributes; not the examples, notes or references) of each public name
+    of ``sklearn.<module>``, lower-cased, with words of two letters or more,
+    and at least four of them. The label is the module ("an estimator of
+    ``cluster``"). Sentences of one documented object are alike: split
+    with ``groups`` (e.g. :class:`~sklearn.model_selection.GroupShuffleSplit`)
+    so that no object is on both sides. The data follow the installed
+    scikit-learn version.
+
+    Parameters
+    ----------
+    modules : sequence of str, default=DOCSTRING_MODULES
+        Submodules of ``sklearn`` to read, e.g. ``("cluster", "svm")``.
+
+    Returns
+    -------
+    X : list of str
+        The sentences.
+    y : ndarray of str
+        The module of each sentence.
+    groups : ndarray of str
+        The documented object of each sentence, ``"module.Name"``.
+
+    Examples
+    --------
+    >>> from sk_attention.datasets import load_docstring_sentences
+    >>> X, y, groups = load_docstring_sentences(["cluster"])
+    >>> X[0]
+    'perform dbscan clustering from vector array or distance matrix'
+    >>> str(y[0]), str(groups[0])
+    ('cluster', 'cluster.DBSCAN')
+    """
+    sentences, labels, groups = [], [], []
+    for module_name in modules:
+        module = importlib.import_module(f"sklearn.{module_name}")
+        for name in getattr(module, "__all__", []):
+            try:
+                doc = inspect.getdoc(getattr(module, name)) or ""
+            except ImportError:  # experimental names need an explicit enable
+                continue
+            # Prose only: stop at the sections that list names and code.
+            doc = re.split(r"\n(?:See Also|Examples|References|Notes)\n-+", doc)[0]
+            text = " ".join(doc.replace("-", " ").split())
+            for sentence in re.split(r"(?<=[.!?])\s+", text):
+                words = re.findall(r"[A-Za-z][A-Za-z_]+", sentence)
+                if len(words) >= 4:
+                    sentences.append(" ".join(words).lower())
+                    labels.append(module_name)
+                    groups.append(f"{module_name}.{name}")
+    return sentences, np.array(labels), np.array(groups)

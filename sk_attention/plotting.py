@@ -97,25 +97,36 @@ or AttentionPoolingRegressor
     )
 
 
-def plot_pooling_attention(model, x, *, ax=None, step_labels=None):
-    """Draw the attention weights over the steps of one sample as bars.
+def plot_pooling_attention(model, x, *, ax=None, step_labels=None, cmap="Reds"):
+    """Draw the attention weights over the steps of one sample.
 
-    One bar per step and per head (heads side by side, in the legend when
-    there are several). A dashed line marks the uniform weight
-    ``1 / n_steps`` that plain mean pooling would give every step: bars
-    above it are the steps the model attends to.
+    What is drawn follows what the model reads:
+
+    - a text (a model fitted on text): its tokens in a row, each cell
+      shaded by its weight, one row per head;
+    - a sequence (a model with an ``encoder``): the series, one line per
+      channel, with its weight per step shaded beneath on a second axis;
+    - a bag or set (``encoder=None``): one bar per step and per head, with
+      a dashed line at the uniform weight ``1 / n_steps`` that plain mean
+      pooling would give every step: bars above it are the steps the model
+      attends to.
 
     Parameters
     ----------
     model : AttentionPooling, AttentionPoolingClassifier or \
 AttentionPoolingRegressor
         A fitted pooling model.
-    x : array-like of shape (n_steps, n_features) or (n_steps,)
-        One sample; a 1-D array is one univariate sequence.
+    x : array-like, str or list of str
+        One sample, as ``fit`` read it: ``(n_steps, n_features)`` or
+        ``(n_steps,)`` (``(n_channels, n_timepoints)`` with
+        ``input_layout="channels_first"``), a string or a token list.
     ax : matplotlib.axes.Axes, default=None
         Where to draw; a new figure if None.
     step_labels : sequence of str, default=None
-        A label per step for the x axis; None numbers the steps from 0.
+        A label per step for the x axis of numeric samples; None numbers the
+        steps from 0.
+    cmap : str, default="Reds"
+        The colour map of the token shading.
 
     Returns
     -------
@@ -142,19 +153,27 @@ AttentionPoolingRegressor
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import numpy as np
-    >>> from sk_attention import AttentionPooling
+    >>> from sk_attention import AttentionPooling, AttentionPoolingClassifier
     >>> from sk_attention.plotting import plot_pooling_attention
     >>> X = np.random.RandomState(0).normal(size=(20, 5, 3))
     >>> pool = AttentionPooling().fit(X)
     >>> ax = plot_pooling_attention(pool, X[0], step_labels=list("abcde"))
     >>> len(ax.patches)
     5
+    >>> texts = ["not good", "good", "not bad", "bad"] * 5
+    >>> clf = AttentionPoolingClassifier(encoder="gru", max_epochs=2,
+    ...                                  random_state=0).fit(texts, [0, 1] * 10)
+    >>> ax = plot_pooling_attention(clf, "not good at all")
+    >>> [text.get_text() for text in ax.texts]
+    ['not', 'good', 'at', 'all']
     """
     if not _is_pooling(model):
         raise TypeError(
             f"model must be a fitted attention pooling estimator, got "
             f"{type(model).__name__}."
         )
+    if model.vocabulary_ is not None:
+        return _draw_tokens(model, x, _axes(ax, "plot_pooling_attention"), cmap)
     sample = np.asarray(x)
     if sample.ndim == 1:
         sample = sample[:, None]  # one univariate sequence
@@ -163,7 +182,11 @@ AttentionPoolingRegressor
             f"x must be one sample, of shape (n_steps, n_features) or (n_steps,); "
             f"got an array of shape {np.shape(x)}."
         )
-    weights = model.attention_weights([sample])[0]  # (num_heads, n_steps)
+    if model.input_layout == "channels_first" and np.ndim(x) == 2:
+        sample = sample.T  # (n_timepoints, n_channels)
+        weights = model.attention_weights([sample.T])[0]
+    else:
+        weights = model.attention_weights([sample])[0]  # (num_heads, n_steps)
     num_heads, n_steps = weights.shape
     if step_labels is not None and len(step_labels) != n_steps:
         raise ValueError(
@@ -171,6 +194,19 @@ AttentionPoolingRegressor
             f"{len(step_labels)}."
         )
     ax = _axes(ax, "plot_pooling_attention")
+    steps = np.arange(n_steps)
+    if model.encoder is not None:
+        _draw_series(sample, weights, ax)
+    else:
+        _draw_bars(weights, ax)
+    if step_labels is not None:
+        ax.set_xticks(steps, labels=[str(label) for label in step_labels])
+    ax.set_xlabel("step")
+    return ax
+
+
+def _draw_bars(weights, ax):
+    num_heads, n_steps = weights.shape
     steps = np.arange(n_steps)
     width = 0.8 / num_heads
     for head, row in enumerate(weights):
@@ -183,12 +219,40 @@ AttentionPoolingRegressor
         linewidth=1,
         label="uniform (mean pooling)",
     )
-    if step_labels is not None:
-        ax.set_xticks(steps, labels=[str(label) for label in step_labels])
-    ax.set_xlabel("step")
     ax.set_ylabel("attention weight")
     if num_heads > 1:
         ax.legend()
+
+
+def _draw_series(sample, weights, ax):
+    """The channels as lines; the weights shaded on a twin axis beneath."""
+    steps = np.arange(len(sample))
+    shade = ax.twinx()
+    for head, row in enumerate(weights):
+        shade.fill_between(steps, row, step="mid", alpha=0.3, color=f"C{head + 3}",
+                           label=f"attention, head {head}")
+    shade.set_ylabel("attention weight")
+    shade.set_ylim(bottom=0)
+    ax.set_zorder(shade.get_zorder() + 1)  # the series in front of the shading
+    ax.patch.set_visible(False)
+    for channel in range(sample.shape[1]):
+        ax.plot(steps, sample[:, channel], linewidth=1)
+    ax.set_ylabel("value")
+
+
+def _draw_tokens(model, x, ax, cmap):
+    """The tokens of ``x`` in a row, each cell shaded by its weight."""
+    tokens = model.tokenizer_.tokenize(x) if isinstance(x, str) else list(x)
+    weights = model.attention_weights([tokens])[0]  # (num_heads, n_tokens)
+    image = ax.imshow(weights, cmap=cmap, vmin=0.0, aspect="auto")
+    for head in range(len(weights)):
+        for step, token in enumerate(tokens):
+            ax.text(step, head, _label(token), ha="center", va="center")
+    ax.set_xticks([])
+    ax.set_yticks(
+        np.arange(len(weights)), labels=[f"head {h}" for h in range(len(weights))]
+    )
+    ax.figure.colorbar(image, ax=ax, label="attention weight", shrink=0.6)
     return ax
 
 

@@ -310,3 +310,14 @@ def test_the_task_needs_context(words):
         if word.startswith("c") and word[1] not in "hk":
             sounds_of_c.add(phonemes.split(" ")[0])
     assert sounds_of_c == {"K", "S"}
+
+
+def test_docstring_sentences_are_labelled_by_their_module():
+    from sk_attention.datasets import load_docstring_sentences
+
+    X, y, groups = load_docstring_sentences(["svm", "tree"])
+    assert len(X) == len(y) == len(groups) > 50
+    assert set(y) == {"svm", "tree"}
+    assert all(group.startswith(f"{label}.") for label, group in zip(y, groups))
+    assert all(sentence == sentence.lower() and len(sentence.split()) >= 4
+               for sentence in X)

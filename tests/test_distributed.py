@@ -24,6 +24,7 @@ from sk_attention import (
     AttentionPoolingRegressor,
     AttentionSeq2Seq,
 )
+from sk_attention._pooling._model import PoolingLoss
 from sk_attention.datasets import make_reversal
 from sk_attention.distributed import (
     AcceleratedAttentionPooling,
@@ -176,9 +177,11 @@ def test_accelerated_net_is_plain_outside_fit():
     clf = AcceleratedAttentionPoolingClassifier(max_epochs=2, random_state=0)
     net = clf.fit(X, y).net_
     assert net.accelerator.num_processes == 1 and net.device == "cpu"
-    # The loss has no parameters, so it was never handed to accelerate; the
+    # The loss (plus the attention penalty) has no parameters, so it was
+    # never handed to accelerate; the
     # optimizer is unwrapped again once fit returns.
-    assert type(net.criterion_) is torch.nn.CrossEntropyLoss
+    assert type(net.criterion_) is PoolingLoss
+    assert type(net.criterion_.loss) is torch.nn.CrossEntropyLoss
     assert type(net.optimizer_) is torch.optim.Adam
     # A warm start prepares a new net from the fitted one and goes on training.
     clf.set_params(warm_start=True).fit(X, y)
@@ -194,6 +197,7 @@ import numpy as np
 from skorch.callbacks import Callback
 from sk_attention.distributed import (
     AcceleratedAttentionPoolingRegressor, AcceleratedAttentionSeq2Seq)
+from sk_attention._pooling._model import PoolingLoss
 from sk_attention.datasets import make_reversal
 
 out = sys.argv[1]

@@ -38,6 +38,10 @@ EXPECTED = {
         (r"same beam-search outputs: (True)", None),
         (r"exact match after quantization: ([\d.]+)", 0.9),
     ],
+    "plot_time_series_classification.py": [
+        (r"encoder=conv: accuracy ([\d.]+)", 0.96)
+    ],
+    "plot_text_classification.py": [(r"encoder='gru': accuracy ([\d.]+)", 0.7)],
     "plot_save_load.py": [
         (r"same greedy predictions on all 1000 strings: (True)", None),
         (r"\['no' 'yes'\] (True)", None),

@@ -299,3 +299,31 @@ def test_export_leaves_the_estimator_as_it_was(tmp_path):
     assert estimator.module_.training
     estimator.module_.eval()
     assert_allclose(estimator.predict_proba(X), before)
+
+
+@pytest.mark.parametrize("encoder", ["gru", "lstm", "conv", "transformer"])
+def test_pooling_with_a_sequence_encoder_serves_the_same_probabilities(
+    encoder, tmp_path
+):
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=(n, 3)) for n in rng.randint(4, 15, size=40)]
+    y = np.array([int(x[:, 0].argmax() > len(x) / 2) for x in X])
+    clf = AttentionPoolingClassifier(
+        encoder=encoder, encoder_size=8, encoder_layers=2, max_epochs=2,
+        random_state=0,
+    ).fit(X, y)
+    runtime = sk_onnx.load(sk_onnx.export(clf, tmp_path / "model"))
+    longer = [rng.normal(size=(30, 3)), *X[:5]]
+    np.testing.assert_allclose(
+        runtime.predict_proba(longer), clf.predict_proba(longer), atol=1e-5
+    )
+    np.testing.assert_array_equal(runtime.predict(X), clf.predict(X))
+
+
+def test_a_pooling_model_fitted_on_text_is_refused_naming_why(tmp_path):
+    texts = ["good film", "bad film", "fine film", "awful film"] * 5
+    labels = [1, 0] * 10
+    clf = AttentionPoolingClassifier(encoder="gru", max_epochs=1).fit(texts, labels)
+    with pytest.raises(ValueError, match="fitted on text"):
+        sk_onnx.export(clf, tmp_path / "model")
+    assert not (tmp_path / "model").exists()

@@ -111,3 +111,31 @@ def test_clear_error_without_matplotlib(monkeypatch, sequences, seq2seq):
         plot_attention(seq2seq, "ab")
     with pytest.raises(ImportError, match="plot_pooling_attention needs matplotlib"):
         plot_pooling_attention(pool, X[0])
+
+
+def test_a_text_is_drawn_as_its_tokens_shaded_by_weight():
+    from sk_attention import AttentionPoolingClassifier
+
+    texts = ["not good", "good", "not bad", "bad"] * 5
+    clf = AttentionPoolingClassifier(encoder="gru", num_heads=2, max_epochs=1,
+                                     random_state=0).fit(texts, [0, 1] * 10)
+    ax = plot_pooling_attention(clf, "good not bad")
+    np.testing.assert_allclose(
+        ax.images[0].get_array(), clf.attention_weights(["good not bad"])[0]
+    )
+    assert [t.get_text() for t in ax.texts] == ["good", "not", "bad"] * 2
+
+
+def test_a_series_is_drawn_with_its_weight_per_step():
+    from sk_attention import AttentionPoolingClassifier
+
+    rng = np.random.RandomState(0)
+    panel = rng.normal(size=(20, 2, 15))  # aeon's layout
+    clf = AttentionPoolingClassifier(encoder="conv", input_layout="channels_first",
+                                     max_epochs=1, random_state=0)
+    clf.fit(panel, [0, 1] * 10)
+    ax = plot_pooling_attention(clf, panel[0])
+    assert len(ax.lines) == 2  # one line per channel
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), panel[0, 1])
+    shade = [other for other in ax.figure.axes if other is not ax][0]
+    assert len(shade.collections) == 1  # the weights, one head

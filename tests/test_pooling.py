@@ -247,7 +247,7 @@ def test_task_is_inferred_from_y(y, target_type, n_outputs):
     pool = AttentionPooling(**TINY).fit(X, y)
     assert pool.target_type_ == target_type
     assert pool.net_.module_.head[-1].out_features == n_outputs
-    criterion = pool.net_.criterion_
+    criterion = pool.net_.criterion_.loss  # wrapped with the attention penalty
     expected = (
         torch.nn.MSELoss if "continuous" in target_type else torch.nn.CrossEntropyLoss
     )

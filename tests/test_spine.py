@@ -54,6 +54,18 @@ CASES = {
     "pooling-regression": (AttentionPooling, _POOLING, SEQUENCES, NUMBERS),
     "pooling-without-y": (AttentionPooling, _POOLING, SEQUENCES, None),
     "classifier": (AttentionPoolingClassifier, _POOLING, SEQUENCES, LABELS),
+    "classifier-text-gru": (
+        AttentionPoolingClassifier,
+        {**_POOLING, "encoder": "gru", "encoder_size": 4, "tokenizer": "char"},
+        TEXTS,
+        LABELS,
+    ),
+    "regressor-conv": (
+        AttentionPoolingRegressor,
+        {**_POOLING, "encoder": "conv", "encoder_size": 4},
+        SEQUENCES,
+        NUMBERS,
+    ),
     "regressor": (AttentionPoolingRegressor, _POOLING, SEQUENCES, NUMBERS),
     "accelerated-seq2seq": (AcceleratedAttentionSeq2Seq, _SEQ2SEQ, TEXTS, REVERSED),
     "accelerated-pooling": (AcceleratedAttentionPooling, _POOLING, SEQUENCES, LABELS),
@@ -101,12 +113,15 @@ def _bad_fits(name, warm_start=False):
             ({}, X, [*y[:-1], None], r"y\[23\]"),
             ({}, ["", *X[1:]], y, r"X\[0\] has no tokens"),
         ]
-    bad_X = SEQUENCES.copy()
-    bad_X[3, 1, 0] = np.nan
+    if X is TEXTS:
+        bad_X, bad_message = [*X[:3], "", *X[4:]], r"X\[3\] has no tokens"
+    else:
+        bad_X, bad_message = SEQUENCES.copy(), r"X\[3\] contains NaN"
+        bad_X[3, 1, 0] = np.nan
     fits = [
         no_split,
         ({"hidden_layer_sizes": (4, 0)}, X, y, "hidden_layer_sizes"),
-        ({}, bad_X, y, r"X\[3\] contains NaN"),
+        ({}, bad_X, y, bad_message),
     ]
     if y is not None:
         fits.append(({}, X, y[:-1], "y has 23"))

@@ -154,6 +154,18 @@ def _quantize(target):
 
 
 def _pooling_metadata(estimator):
+    if estimator.vocabulary_ is not None:
+        raise ValueError(
+            f"This {type(estimator).__name__} was fitted on text; exporting it "
+            "is not supported yet, because the runtime would have to tokenize "
+            "without torch. Export a model fitted on numeric sequences."
+        )
+    if estimator.input_layout != "steps_first":
+        raise ValueError(
+            f"input_layout={estimator.input_layout!r} is not supported by the "
+            "exported runtime, which reads (n_samples, n_steps, n_features); "
+            "refit with input_layout='steps_first' (transpose X) to export."
+        )
     return {
         "config": estimator._encoding_to_config(estimator._fitted_encoding()),
         "n_pooled": int(estimator.module_.n_pooled),

@@ -20,19 +20,21 @@ from skorch import NeuralNet
 
 from .._attention import ATTENTION_SCORES
 from .._base import AttentionEstimator, TrainingData
-from .._sequences import check_sequences
+from .._text import Vocabulary, check_text_sequences, make_tokenizer
 from .._training import progress
 from ._data import PoolingDataset, scaling_statistics
-from ._model import AttentionPoolingNet, MeanQueryPooling
-from ._targets import check_regression_target
+from ._encoders import SEQUENCE_ENCODERS, encoder_class
+from ._input import (
+    INPUT_LAYOUTS,
+    check_numeric_input,
+    is_text_input,
+    learn_vocabulary,
+    pretrained_rows,
+    token_sequences,
+)
+from ._model import AttentionPoolingNet, MeanQueryPooling, PoolingLoss
 
-__all__ = [
-    "NO_REGRESSION",
-    "BaseAttentionPooling",
-    "RegressionTargetMixin",
-    "classes_from_config",
-    "classes_to_config",
-]
+__all__ = ["BaseAttentionPooling"]
 
 # Inference runs in chunks of about this many (step x width) values: on a CPU,
 # whole-batch intermediates of a large input are slower than cache-sized
@@ -71,20 +73,50 @@ class BaseAttentionPooling(AttentionEstimator):
         "attention_size": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "scaling": [StrOptions({"global", "feature"}), None],
+        "encoder": [StrOptions(set(SEQUENCE_ENCODERS)), None],
+        "encoder_size": [Interval(Integral, 1, None, closed="left")],
+        "encoder_layers": [Interval(Integral, 1, None, closed="left")],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "encoder_heads": [Interval(Integral, 1, None, closed="left")],
+        "attention_penalty": [Interval(Real, 0, None, closed="left")],
+        "input_layout": [StrOptions(set(INPUT_LAYOUTS))],
+        "tokenizer": [StrOptions({"char", "word"}), callable],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "min_frequency": [Interval(Integral, 1, None, closed="left")],
+        "max_vocabulary_size": [Interval(Integral, 1, None, closed="left"), None],
+        "pretrained_embeddings": [tuple, list, None],
     }
 
-    _encoding_attributes = ("n_features_in_", "_task", "_n_outputs")
+    _encoding_attributes = (
+        "n_features_in_",
+        "tokenizer_",
+        "vocabulary_",
+        "_task",
+        "_n_outputs",
+    )
 
     def __init__(
         self,
         *,
+        encoder=None,
+        encoder_size=64,
+        encoder_layers=2,
+        kernel_size=5,
+        encoder_heads=4,
         hidden_layer_sizes=(64, 64),
         attention="gated",
         num_heads=1,
         n_heads="deprecated",
         attention_size=64,
         dropout=0.2,
+        attention_penalty=0.0,
         scaling="global",
+        input_layout="steps_first",
+        tokenizer="word",
+        embedding_dim=64,
+        min_frequency=1,
+        max_vocabulary_size=None,
+        pretrained_embeddings=None,
         max_epochs=100,
         batch_size=32,
         lr=1e-3,
@@ -99,13 +131,25 @@ class BaseAttentionPooling(AttentionEstimator):
         random_state=None,
         verbose=0,
     ):
+        self.encoder = encoder
+        self.encoder_size = encoder_size
+        self.encoder_layers = encoder_layers
+        self.kernel_size = kernel_size
+        self.encoder_heads = encoder_heads
         self.hidden_layer_sizes = hidden_layer_sizes
         self.attention = attention
         self.num_heads = num_heads
         self.n_heads = n_heads
         self.attention_size = attention_size
         self.dropout = dropout
+        self.attention_penalty = attention_penalty
         self.scaling = scaling
+        self.input_layout = input_layout
+        self.tokenizer = tokenizer
+        self.embedding_dim = embedding_dim
+        self.min_frequency = min_frequency
+        self.max_vocabulary_size = max_vocabulary_size
+        self.pretrained_embeddings = pretrained_embeddings
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -124,6 +168,7 @@ class BaseAttentionPooling(AttentionEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = True  # read as univariate sequences
         tags.input_tags.three_d_array = True
+        tags.input_tags.string = True  # texts or token lists, with y
         return tags
 
     # -- hooks of the fit and load templates ---------------------------------
@@ -140,6 +185,12 @@ class BaseAttentionPooling(AttentionEstimator):
     def _check_params_together(self):
         super()._check_params_together()
         self._hidden_layer_sizes()
+        if self.encoder == "transformer" and self.encoder_size % self.encoder_heads:
+            raise ValueError(
+                "encoder='transformer' splits encoder_size among encoder_heads, so "
+                f"encoder_size ({self.encoder_size}) must be a multiple of "
+                f"encoder_heads ({self.encoder_heads})."
+            )
         if self.attention == "dot":
             warnings.warn(_DOT_DEPRECATION, FutureWarning, stacklevel=5)
         if self.n_heads != "deprecated":
@@ -150,9 +201,16 @@ class BaseAttentionPooling(AttentionEstimator):
             )
 
     def _prepare_data(self, X, y, encoding):
-        n_features = None if encoding is None else encoding["n_features_in_"]
-        sequences = check_sequences(X, n_features=n_features)
-        target_encoding, y_train = self._check_target(y, len(sequences), encoding)
+        text = is_text_input(X)
+        if encoding is None:
+            inputs, text_encoding = self._learn_input(X, text)
+        else:
+            text_encoding = {
+                name: encoding[name]
+                for name in ("n_features_in_", "tokenizer_", "vocabulary_")
+            }
+            inputs = self._read_input(X, text_encoding)
+        target_encoding, y_train = self._check_target(y, len(inputs), encoding)
         task = target_encoding["_task"]
         if encoding is not None and task != encoding["_task"]:
             raise ValueError(
@@ -160,14 +218,76 @@ class BaseAttentionPooling(AttentionEstimator):
                 f"{encoding['_task']} target, but y is a {task} target; set "
                 "warm_start=False to train a new network."
             )
-        new_encoding = {"n_features_in_": sequences.n_features, **target_encoding}
-        mean, scale = scaling_statistics(sequences.flat, self.scaling)
-        prepare = partial(_set_scaling, mean=mean, scale=scale)
+        if task is None and (text or self.encoder is not None):
+            raise ValueError(
+                "AttentionPooling.fit(X) without y uses the parameter-free "
+                "attention, which pools numeric steps as they are; "
+                + ("text input" if text else f"encoder={self.encoder!r}")
+                + " needs y to learn from. Pass y, or numeric X with encoder=None."
+            )
+        new_encoding = {**text_encoding, **target_encoding}
+        if text:
+            prepare = self._pretrained_initializer(text_encoding["vocabulary_"])
+        else:
+            mean, scale = scaling_statistics(inputs.flat, self.scaling)
+            prepare = partial(_set_scaling, mean=mean, scale=scale)
         if task is None:
             return new_encoding, TrainingData(None, prepare_module=prepare)
         stratify = y_train if task == "classification" else None
-        dataset = PoolingDataset(sequences, y_train)
+        dataset = PoolingDataset(inputs, y_train)
         return new_encoding, TrainingData(dataset, stratify, prepare)
+
+    def _learn_input(self, X, text):
+        """``(inputs, encoding)`` of the input part of a new fit."""
+        if not text:
+            inputs = check_numeric_input(X, self.input_layout)
+            encoding = {"n_features_in_": inputs.n_features}
+            return inputs, {**encoding, "tokenizer_": None, "vocabulary_": None}
+        self._check_text_layout()
+        items, _ = check_text_sequences(X, "X")
+        tokenizer, vocabulary, tokens = learn_vocabulary(
+            items,
+            self.tokenizer,
+            min_frequency=self.min_frequency,
+            max_vocabulary_size=self.max_vocabulary_size,
+        )
+        inputs = token_sequences(items, tokenizer, vocabulary, tokens)
+        encoding = {"tokenizer_": tokenizer, "vocabulary_": vocabulary}
+        return inputs, {"n_features_in_": None, **encoding}
+
+    def _read_input(self, X, encoding):
+        """New input read the way the fitted input was: a :class:`RaggedArray`."""
+        text = is_text_input(X)
+        fitted_text = encoding["vocabulary_"] is not None
+        if text != fitted_text:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on "
+                f"{_input_form(fitted_text)}, but X holds {_input_form(text)}."
+            )
+        if text:
+            self._check_text_layout()
+            return token_sequences(X, encoding["tokenizer_"], encoding["vocabulary_"])
+        return check_numeric_input(
+            X, self.input_layout, n_features=encoding["n_features_in_"]
+        )
+
+    def _check_text_layout(self):
+        if self.input_layout != "steps_first":
+            raise ValueError(
+                f"input_layout={self.input_layout!r} says where the time axis of "
+                "numeric samples is; text has none. Leave "
+                "input_layout='steps_first' for text input."
+            )
+
+    def _pretrained_initializer(self, vocabulary):
+        """What starts a new text network's embedding, as ``prepare_module``;
+        checks ``pretrained_embeddings`` before anything is trained."""
+        if self.pretrained_embeddings is None:
+            return None
+        ids, vectors = pretrained_rows(
+            vocabulary, self.pretrained_embeddings, self.embedding_dim
+        )
+        return partial(_set_embedding_rows, ids=ids, vectors=vectors)
 
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -183,22 +303,38 @@ class BaseAttentionPooling(AttentionEstimator):
         # The deprecated spellings keep their meaning until they are removed.
         attention = "scaled_dot" if self.attention == "dot" else self.attention
         heads = self.num_heads if self.n_heads == "deprecated" else self.n_heads
-        return {
-            "n_features": encoding["n_features_in_"],
-            "n_outputs": encoding["_n_outputs"],
+        sizes = {
             "hidden_layer_sizes": self._hidden_layer_sizes(),
+            "dropout": self.dropout,
+            **{name: getattr(self, name) for name in _ENCODER_SIZES},
+        }
+        # Only the sizes the encoder uses: another one changes no network.
+        declared = encoder_class(self.encoder).parameters
+        params = {
+            "n_features": encoding["n_features_in_"] or 1,
+            "n_outputs": encoding["_n_outputs"],
             "attention": attention,
             "num_heads": heads,
             "attention_size": self.attention_size,
             "dropout": self.dropout,
+            **{name: value for name, value in sizes.items() if name in declared},
         }
+        if self.encoder is not None:
+            params["encoder"] = self.encoder
+        if encoding["vocabulary_"] is not None:
+            params["vocabulary_size"] = len(encoding["vocabulary_"])
+            params["embedding_dim"] = self.embedding_dim
+        if self.attention_penalty:
+            params["attention_penalty"] = self.attention_penalty
+        return params
 
     def _make_net(self, module_params, encoding, seed, device):
         classification = encoding["_task"] == "classification"
         return NeuralNet(
             module=AttentionPoolingNet,
             **{f"module__{name}": value for name, value in module_params.items()},
-            criterion=torch.nn.CrossEntropyLoss if classification else torch.nn.MSELoss,
+            criterion=PoolingLoss,
+            criterion__task=encoding["_task"],
             **self._skorch_params(seed, device, stratified=classification),
         )
 
@@ -214,6 +350,10 @@ class BaseAttentionPooling(AttentionEstimator):
             params["hidden_layer_sizes"] = [
                 int(s) for s in params["hidden_layer_sizes"]
             ]
+        if not isinstance(params["tokenizer"], str):
+            params["tokenizer"] = None  # given again to load
+        # The vectors live on in the saved embedding; only a new fit needs them.
+        params["pretrained_embeddings"] = None
         return params
 
     @classmethod
@@ -221,19 +361,39 @@ class BaseAttentionPooling(AttentionEstimator):
         params = super()._settings_from_json(params, path)
         if isinstance(params.get("hidden_layer_sizes"), list):
             params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        if params.get("tokenizer", "") is None:
+            raise ValueError(
+                "The model was trained with a custom tokenizer, which cannot be "
+                "stored safely; pass it again: load(path, tokenizer=...)."
+            )
         return params
 
     def _encoding_to_config(self, encoding):
+        vocabulary = encoding["vocabulary_"]
+        n_features = encoding["n_features_in_"]
         return {
-            "n_features_in": int(encoding["n_features_in_"]),
+            "n_features_in": None if n_features is None else int(n_features),
+            "vocabulary": None if vocabulary is None else vocabulary.tokens,
             "task": encoding["_task"],
             "n_outputs": encoding["_n_outputs"],
             "fitted": self._target_to_config(encoding),
         }
 
     def _encoding_from_config(self, config):
+        # Files written before text input (format < 1.2) have no vocabulary.
+        before_text = config.format_version in ("1.0", "1.1")
+        tokens = config.get(
+            "vocabulary", (list, None), **({"default": None} if before_text else {})
+        )
+        if tokens is not None and not all(isinstance(t, str) for t in tokens):
+            raise ValueError(
+                f"{config.path!r} holds a vocabulary that is not a list of strings."
+            )
+        text = tokens is not None
         return {
-            "n_features_in_": config.get("n_features_in", int),
+            "n_features_in_": config.get("n_features_in", (int, None)),
+            "tokenizer_": make_tokenizer(self.tokenizer, "tokenizer") if text else None,
+            "vocabulary_": Vocabulary(tokens) if text else None,
             "_task": config.get("task", (str, None)),
             "_n_outputs": config.get("n_outputs", (int, None)),
             **self._target_from_config(config),
@@ -251,7 +411,7 @@ class BaseAttentionPooling(AttentionEstimator):
 
     def _check_fitted_sequences(self, X):
         check_is_fitted(self)
-        return check_sequences(X, n_features=self.n_features_in_)
+        return self._read_input(X, self._fitted_encoding())
 
     def _stream(self, sequences, output):
         """Yield ``(index, lengths, values)`` per chunk of ``sequences``.
@@ -262,7 +422,7 @@ class BaseAttentionPooling(AttentionEstimator):
         chunks.
         """
         module = self.module_.eval()
-        device = next(iter(module.buffers())).device
+        device = next(iter(module.state_dict().values())).device
         elements = _CHUNK_ELEMENTS if device.type == "cpu" else _GPU_CHUNK_ELEMENTS
         with torch.inference_mode():
             chunks = sequences.chunks(module.step_width, elements)
@@ -290,12 +450,15 @@ class BaseAttentionPooling(AttentionEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_steps, n_features), or list of
-            arrays of shape (n_steps_i, n_features)
+        X : array-like of shape (n_samples, n_steps, n_features), list of
+            arrays of shape (n_steps_i, n_features), or texts
+            In the layout of ``fit`` (``input_layout``); texts are split
+            by the fitted tokenizer.
 
         Returns
         -------
         weights : list of ndarray of shape (num_heads, n_steps_i), float32
+            ``n_steps_i`` is the number of steps (time points, tokens).
             One array per sample; each row sums to 1. Without a target (the
             parameter-free attention) there is one row.
         """
@@ -313,51 +476,15 @@ def _set_scaling(module, mean, scale):
     module.standardize.set_statistics(mean, scale)
 
 
-class RegressionTargetMixin:
-    """Targets standardized for training, restored at prediction."""
-
-    _regression_attributes = ("_y_2d", "_y_mean", "_y_scale")
-
-    def _regression_target(self, y, fitted):
-        statistics = None
-        if fitted is not None and fitted.get("_y_mean") is not None:
-            statistics = {name: fitted[name] for name in self._regression_attributes}
-        y_train, statistics = check_regression_target(y, statistics)
-        encoding = {"_task": "regression", "_n_outputs": y_train.shape[1]}
-        return {**encoding, **statistics}, y_train
-
-    def _regression_to_config(self, encoding):
-        return {
-            "y_2d": bool(encoding["_y_2d"]),
-            "y_mean": encoding["_y_mean"].tolist(),
-            "y_scale": encoding["_y_scale"].tolist(),
-        }
-
-    def _regression_from_config(self, config):
-        return {
-            "_y_2d": config.get("y_2d", bool, section="fitted"),
-            "_y_mean": np.asarray(
-                config.get("y_mean", list, section="fitted"), dtype=np.float64
-            ),
-            "_y_scale": np.asarray(
-                config.get("y_scale", list, section="fitted"), dtype=np.float64
-            ),
-        }
+def _set_embedding_rows(module, ids, vectors):
+    """Start a new module's token embedding from pretrained vectors."""
+    with torch.no_grad():
+        module.tokens.weight[torch.from_numpy(ids)] = torch.from_numpy(vectors)
 
 
-NO_REGRESSION = {"_y_2d": None, "_y_mean": None, "_y_scale": None}
+def _input_form(text):
+    return "text (strings or token lists)" if text else "numeric sequences"
 
 
-def classes_to_config(classes):
-    return {"classes": classes.tolist(), "classes_dtype": classes.dtype.str}
-
-
-def classes_from_config(config):
-    classes = config.get("classes", list, section="fitted")
-    dtype = config.get("classes_dtype", str, section="fitted")
-    try:
-        return np.asarray(classes, dtype=dtype)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"{config.path!r} holds classes that do not read as {dtype!r}: {error}"
-        ) from None
+#: The sequence encoders' size parameters, passed to those that declare them.
+_ENCODER_SIZES = ("encoder_size", "encoder_layers", "kernel_size", "encoder_heads")

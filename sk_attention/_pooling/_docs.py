@@ -3,9 +3,35 @@
 __all__ = ["INPUT_DOC", "PARAMETERS_DOC"]
 
 PARAMETERS_DOC = """
+    encoder : {"gru", "lstm", "conv", "transformer"} or None, default=None
+        What turns the steps into the states the attention pools. None: the
+        same MLP on every step (``hidden_layer_sizes``), which ignores the
+        order of the steps: right for bags and sets (multiple-instance
+        learning), and what earlier versions did. For sequences, where
+        order matters (time series, text), use an encoder; ``"conv"`` is
+        the one recommended for time series (the most accurate encoder on
+        four of five sets in :doc:`/benchmarks`); ``"gru"`` reads the word
+        order of texts. ``"gru"``, ``"lstm"``: bidirectional recurrent
+        layers (Yang et al., 2016; Lin et al., 2017). ``"conv"``: a
+        convolution of width ``kernel_size``, then residual ones dilated
+        1, 2, 4, ... (the receptive field doubles with each layer), output
+        as long as the input. ``"transformer"``:
+        self-attention blocks with sinusoidal positions. Padding never
+        changes a sample's output, whatever the encoder.
+    encoder_size : int, default=64
+        Width of the encoder's states (split between the two directions of
+        a recurrent encoder). Unused with ``encoder=None``.
+    encoder_layers : int, default=2
+        Recurrent layers, convolution blocks or Transformer blocks.
+    kernel_size : int, default=5
+        Width of the convolutions of ``encoder="conv"``.
+    encoder_heads : int, default=4
+        Self-attention heads of ``encoder="transformer"``; must divide
+        ``encoder_size``.
     hidden_layer_sizes : int or tuple of int, default=(64, 64)
         Widths of the MLP (linear + ReLU) applied to every step before
-        pooling. ``()`` pools the (standardized) input features themselves.
+        pooling when ``encoder=None``. ``()`` pools the (standardized) input
+        features themselves.
     attention : {"additive", "gated", "scaled_dot", "general"}, default="gated"
         The scoring rule, by its name in the registry both estimator
         families share. ``"additive"``: ``w^T tanh(V h_i + U q)`` (Ilse et
@@ -22,6 +48,11 @@ PARAMETERS_DOC = """
     n_heads : int, default="deprecated"
         Deprecated alias of ``num_heads`` (the name the Transformer of
         :class:`~sk_attention.AttentionSeq2Seq` uses); setting it warns.
+    attention_penalty : float, default=0.0
+        Weight of the penalty ``||A A^T - I||_F^2`` on each sample's
+        ``(num_heads, n_steps)`` attention weights ``A`` (Lin et al., 2017),
+        added to the loss: it pushes several heads to attend to different
+        steps. 0 adds nothing.
     attention_size : int, default=64
         Hidden width of the additive and gated scoring networks (unused by
         ``"scaled_dot"``).
@@ -33,7 +64,31 @@ PARAMETERS_DOC = """
         standard deviation for all values, which keeps the features'
         relative scales (pixels, embeddings, channels in one unit).
         ``"feature"``: each feature on its own, for features in different
-        units. None: raw values.
+        units. None: raw values. Not used for text.
+    input_layout : {"steps_first", "channels_first"}, default="steps_first"
+        Where the time axis of numeric ``X`` is. ``"steps_first"``: ``(n_samples,
+        n_steps, n_features)`` (batch-first, as in PyTorch), or a list of
+        ``(n_steps_i, n_features)`` arrays. ``"channels_first"``: ``(n_samples,
+        n_channels, n_timepoints)``, the numpy3D layout of aeon and sktime, or
+        a list of ``(n_channels, n_timepoints_i)`` arrays. Every method reads
+        ``X`` in this layout.
+    tokenizer : {"word", "char"} or callable, default="word"
+        How strings in ``X`` are split into tokens: on whitespace, into
+        characters, or by a callable ``str -> list of str`` (which ``load``
+        must be given again). Token lists are used as they are.
+    embedding_dim : int, default=64
+        Width of the learned token embedding (text input).
+    min_frequency : int, default=1
+        Tokens seen fewer times in ``fit`` map to the unknown token, as do
+        tokens never seen.
+    max_vocabulary_size : int or None, default=None
+        Keep at most this many tokens (the most frequent).
+    pretrained_embeddings : (list of str, array-like) or None, default=None
+        ``(tokens, vectors)``, vectors of shape ``(len(tokens),
+        embedding_dim)``: the embedding of each vocabulary token found among
+        ``tokens`` starts from its vector (then trains). Nothing is
+        downloaded. A saved model keeps the trained embedding, not this
+        setting.
     max_epochs : int, default=100
         Passes over the training data.
     batch_size : int, default=32
@@ -78,9 +133,13 @@ default="adam"
 INPUT_DOC = """
     ``X`` is a 3-D array ``(n_samples, n_steps, n_features)``, a list of 2-D
     arrays ``(n_steps_i, n_features)`` of varying length, or a 2-D array
-    read as ``n_samples`` univariate sequences. Ragged input is padded and
-    masked internally: padding steps get weight exactly zero, so a sequence
-    gives the same output alone or in any batch. Values are computed in
-    float32, standardized as ``scaling`` says. Pooling ignores the order of
-    the steps.
+    read as ``n_samples`` univariate sequences; ``input_layout="channels_first"``
+    reads aeon's and sktime's ``(n_samples, n_channels, n_timepoints)``
+    instead. ``X`` may also be texts (strings, split by ``tokenizer``) or
+    token lists, whose tokens are embedded. Ragged input is padded and
+    masked internally: padding steps get weight exactly zero, and no
+    encoder lets padding reach a real step, so a sequence gives the same
+    output alone or in any batch. Values are computed in float32,
+    standardized as ``scaling`` says. With ``encoder=None`` pooling ignores
+    the order of the steps; the other encoders read it.
 """

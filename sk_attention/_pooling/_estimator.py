@@ -14,19 +14,17 @@ from sklearn.base import (
     _fit_context,
 )
 
-from ._base import (
-    NO_REGRESSION,
-    BaseAttentionPooling,
-    RegressionTargetMixin,
-    classes_from_config,
-    classes_to_config,
-)
+from ._base import BaseAttentionPooling
 from ._docs import INPUT_DOC, PARAMETERS_DOC
 from ._targets import (
     CLASSIFICATION,
+    NO_REGRESSION,
     REGRESSION,
+    RegressionTargetMixin,
     check_labels,
     check_n_samples,
+    classes_from_config,
+    classes_to_config,
     encode_classes,
     target_type,
 )
@@ -66,12 +64,16 @@ class AttentionPooling(
     ----------{PARAMETERS_DOC}
     Attributes
     ----------
-    n_features_in_ : int
-        Features per step seen in ``fit``.
+    n_features_in_ : int or None
+        Features per step seen in ``fit``; None for text.
+    vocabulary_ : Vocabulary or None
+        The tokens learned in ``fit`` (text input), None for numeric input.
+    tokenizer_ : Tokenizer or None
+        What splits strings into tokens (text input).
     target_type_ : str or None
         What ``type_of_target`` found in ``y``; None when fitted without y.
     module_ : torch.nn.Module
-        The pooling network: a step embedding, learned attention and a
+        The pooling network: a step encoder, learned attention and a
         prediction head, or without y the parameter-free pooling.
     net_ : skorch.NeuralNet or None
         The trained skorch net; None when fitted without y.
@@ -154,8 +156,10 @@ class AttentionPooling(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_steps, n_features), or list of
-            arrays of shape (n_steps_i, n_features)
+        X : array-like of shape (n_samples, n_steps, n_features), list of
+            arrays of shape (n_steps_i, n_features), or texts
+            Numeric samples in the layout ``input_layout`` says; texts are
+            strings or token lists.
         y : array-like of shape (n_samples,) or (n_samples, n_targets), \
 default=None
             Class labels or numbers; None uses the parameter-free attention.
@@ -171,8 +175,10 @@ default=None
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_steps, n_features), or list of
-            arrays of shape (n_steps_i, n_features)
+        X : array-like of shape (n_samples, n_steps, n_features), list of
+            arrays of shape (n_steps_i, n_features), or texts
+            Numeric samples in the layout ``input_layout`` says; texts are
+            strings or token lists.
 
         Returns
         -------
@@ -218,10 +224,13 @@ default=None
 class AttentionPoolingClassifier(ClassifierMixin, BaseAttentionPooling):
     __doc__ = f"""Classify sequences, bags or sets of vectors with attention pooling.
 
-    Each step is embedded by an MLP, the steps are pooled with learned
-    attention (one or more heads), and a linear layer predicts the class:
-    attention-based multiple-instance learning (Ilse et al., 2018) and
-    order-free time-series classification. Trained with skorch on the
+    Each step gets a state from an encoder (an MLP per step for bags and
+    sets, or a recurrent, convolutional or Transformer encoder for
+    sequences), the states are pooled with learned attention (one or more
+    heads), and a linear layer predicts the class: attention-based
+    multiple-instance learning (Ilse et al., 2018), time-series
+    classification, and text classification with attention over encoder
+    states (Yang et al., 2016; Lin et al., 2017). Trained with skorch on the
     cross-entropy loss; binary and multiclass, any label type.
     {INPUT_DOC}
     Parameters
@@ -230,10 +239,14 @@ class AttentionPoolingClassifier(ClassifierMixin, BaseAttentionPooling):
     ----------
     classes_ : ndarray of shape (n_classes,)
         The labels seen in ``fit``.
-    n_features_in_ : int
-        Features per step seen in ``fit``.
+    n_features_in_ : int or None
+        Features per step seen in ``fit``; None for text.
+    vocabulary_ : Vocabulary or None
+        The tokens learned in ``fit`` (text input), None for numeric input.
+    tokenizer_ : Tokenizer or None
+        What splits strings into tokens (text input).
     module_ : torch.nn.Module
-        The trained network: step embedding, attention, prediction head.
+        The trained network: step encoder, attention, prediction head.
     net_ : skorch.NeuralNet
         The skorch net that trained it.
     history_ : skorch.History
@@ -249,6 +262,12 @@ class AttentionPoolingClassifier(ClassifierMixin, BaseAttentionPooling):
     M. Ilse, J. Tomczak and M. Welling, "Attention-based deep multiple
     instance learning", ICML 2018.
 
+    Z. Yang, D. Yang, C. Dyer, X. He, A. Smola and E. Hovy, "Hierarchical
+    attention networks for document classification", NAACL 2016.
+
+    Z. Lin, M. Feng, C. dos Santos, M. Yu, B. Xiang, B. Zhou and Y. Bengio,
+    "A structured self-attentive sentence embedding", ICLR 2017.
+
     Examples
     --------
     >>> import numpy as np
@@ -263,6 +282,15 @@ class AttentionPoolingClassifier(ClassifierMixin, BaseAttentionPooling):
     (3, 2)
     >>> [w.shape for w in clf.attention_weights(X[:2])]
     [(1, 7), (1, 8)]
+
+    Texts, read in order by a recurrent encoder:
+
+    >>> texts = ["good", "not good", "bad", "not bad"] * 10
+    >>> labels = ["pos", "neg", "neg", "pos"] * 10
+    >>> clf = AttentionPoolingClassifier(encoder="gru", max_epochs=20, lr=1e-2,
+    ...                                  random_state=0).fit(texts, labels)
+    >>> clf.predict(["not good", "not bad"])
+    array(['neg', 'pos'], dtype='<U3')
     """
 
     def __sklearn_tags__(self):
@@ -293,8 +321,10 @@ class AttentionPoolingClassifier(ClassifierMixin, BaseAttentionPooling):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_steps, n_features), or list of
-            arrays of shape (n_steps_i, n_features)
+        X : array-like of shape (n_samples, n_steps, n_features), list of
+            arrays of shape (n_steps_i, n_features), or texts
+            Numeric samples in the layout ``input_layout`` says; texts are
+            strings or token lists.
         y : array-like of shape (n_samples,)
             Class labels (at least two classes).
 
@@ -309,8 +339,10 @@ class AttentionPoolingClassifier(ClassifierMixin, BaseAttentionPooling):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_steps, n_features), or list of
-            arrays of shape (n_steps_i, n_features)
+        X : array-like of shape (n_samples, n_steps, n_features), list of
+            arrays of shape (n_steps_i, n_features), or texts
+            Numeric samples in the layout ``input_layout`` says; texts are
+            strings or token lists.
 
         Returns
         -------
@@ -327,8 +359,10 @@ class AttentionPoolingClassifier(ClassifierMixin, BaseAttentionPooling):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_steps, n_features), or list of
-            arrays of shape (n_steps_i, n_features)
+        X : array-like of shape (n_samples, n_steps, n_features), list of
+            arrays of shape (n_steps_i, n_features), or texts
+            Numeric samples in the layout ``input_layout`` says; texts are
+            strings or token lists.
 
         Returns
         -------
@@ -358,10 +392,14 @@ class AttentionPoolingRegressor(
     ----------{PARAMETERS_DOC}
     Attributes
     ----------
-    n_features_in_ : int
-        Features per step seen in ``fit``.
+    n_features_in_ : int or None
+        Features per step seen in ``fit``; None for text.
+    vocabulary_ : Vocabulary or None
+        The tokens learned in ``fit`` (text input), None for numeric input.
+    tokenizer_ : Tokenizer or None
+        What splits strings into tokens (text input).
     module_ : torch.nn.Module
-        The trained network: step embedding, attention, prediction head.
+        The trained network: step encoder, attention, prediction head.
     net_ : skorch.NeuralNet
         The skorch net that trained it.
     history_ : skorch.History
@@ -410,8 +448,10 @@ class AttentionPoolingRegressor(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_steps, n_features), or list of
-            arrays of shape (n_steps_i, n_features)
+        X : array-like of shape (n_samples, n_steps, n_features), list of
+            arrays of shape (n_steps_i, n_features), or texts
+            Numeric samples in the layout ``input_layout`` says; texts are
+            strings or token lists.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
 
         Returns
@@ -425,8 +465,10 @@ class AttentionPoolingRegressor(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_steps, n_features), or list of
-            arrays of shape (n_steps_i, n_features)
+        X : array-like of shape (n_samples, n_steps, n_features), list of
+            arrays of shape (n_steps_i, n_features), or texts
+            Numeric samples in the layout ``input_layout`` says; texts are
+            strings or token lists.
 
         Returns
         -------

@@ -6,9 +6,10 @@ Both modules take a whole padded batch at once, ``X`` of shape
 exactly zero, so a sequence pools to the same vector whatever it is padded to.
 
 :class:`AttentionPoolingNet`
-    Learned attention: a per-step MLP embedding, ``num_heads`` learned
-    queries scored by a rule from the shared registry, and a linear
-    prediction head trained through skorch.
+    Learned attention: a step encoder (the per-step MLP, or a recurrent,
+    convolutional or Transformer encoder), ``num_heads`` learned queries
+    scored by a rule from the shared registry, and a linear prediction head
+    trained through skorch.
 :class:`MeanQueryPooling`
     The parameter-free attention used when no target is given: each sequence
     attends with its own mean as the query.
@@ -19,8 +20,10 @@ from torch import nn
 
 from .._attention import ScaledDotAttention, attention_class
 from .._sequences import length_mask
+from .._text import PAD
+from ._encoders import encoder_class
 
-__all__ = ["AttentionPoolingNet", "MeanQueryPooling"]
+__all__ = ["AttentionPoolingNet", "MeanQueryPooling", "PoolingLoss"]
 
 
 class _Standardize(nn.Module):
@@ -44,24 +47,28 @@ class _Standardize(nn.Module):
 
 
 class AttentionPoolingNet(nn.Module):
-    """Embed each step, pool the steps with learned attention, predict.
+    """Encode the steps, pool them with learned attention, predict.
 
-    ``h_i = MLP(standardize(x_i))``; head ``k`` has a learned query ``q_k``
-    and weights ``alpha_k = softmax_i(s(h_i, q_k))`` over the real steps; the
-    pooled vector is the concatenation of ``sum_i alpha_ki h_i`` over the
-    heads, and a linear layer maps it to the outputs. The heads share the key
+    ``h = encoder(input)`` gives one state per step: the per-step MLP
+    (``encoder=None``, order-free) or a sequence encoder from
+    :data:`~._encoders.SEQUENCE_ENCODERS`; the input is the standardized
+    features, or the embedded tokens when ``vocabulary_size`` is given.
+    Head ``k`` has a learned query ``q_k`` and weights
+    ``alpha_k = softmax_i(s(h_i, q_k))`` over the real steps; the pooled
+    vector is the concatenation of ``sum_i alpha_ki h_i`` over the heads, and
+    a linear layer maps it to the outputs. The heads share the key
     projection of the scoring rule and differ by their query, so all heads
     are scored in one batched operation.
 
     Parameters
     ----------
     n_features : int
-        Features per step of the input.
+        Features per step of numeric input (1 for token ids).
     n_outputs : int
         Width of the prediction (classes, or regression targets).
     hidden_layer_sizes : tuple of int, default=(64, 64)
-        Widths of the per-step MLP (linear + ReLU each); empty pools the
-        standardized input features themselves.
+        Widths of the per-step MLP (linear + ReLU each) of ``encoder=None``;
+        empty pools the standardized input features themselves.
     attention : str, default="gated"
         A name from the shared registry,
         :data:`~sk_attention._attention.ATTENTION_SCORES`: ``"additive"``,
@@ -73,7 +80,20 @@ class AttentionPoolingNet(nn.Module):
     attention_size : int, default=64
         Hidden width of the additive and gated scoring networks.
     dropout : float, default=0.0
-        Dropout after each hidden layer and on the pooled vector.
+        Dropout in the encoder and on the pooled vector.
+    encoder : str or None, default=None
+        A name from :data:`~._encoders.SEQUENCE_ENCODERS`, or None.
+    encoder_size, encoder_layers, kernel_size, encoder_heads : int
+        The sizes of the sequence encoders, each used by those that declare
+        it (:func:`~._encoders.encoder_class`).
+    vocabulary_size : int or None, default=None
+        Token input: ids below this are embedded; None for numeric input.
+    embedding_dim : int, default=64
+        Width of the token embedding.
+    attention_penalty : float, default=0.0
+        Weight of Lin et al.'s (2017) penalty ``||A A^T - I||_F^2`` on the
+        ``(num_heads, n_steps)`` weights ``A`` of each sample, which pushes
+        the heads to attend to different steps.
     """
 
     def __init__(
@@ -85,17 +105,41 @@ class AttentionPoolingNet(nn.Module):
         num_heads=1,
         attention_size=64,
         dropout=0.0,
+        encoder=None,
+        encoder_size=64,
+        encoder_layers=2,
+        kernel_size=5,
+        encoder_heads=4,
+        vocabulary_size=None,
+        embedding_dim=64,
+        attention_penalty=0.0,
     ):
         super().__init__()
-        self.standardize = _Standardize(n_features)
-        layers = []
-        width = n_features
-        for size in hidden_layer_sizes:
-            layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(dropout)]
-            width = size
-        self.embedding = nn.Sequential(*layers)
+        self.token_input = vocabulary_size is not None
+        if not self.token_input:
+            self.standardize = _Standardize(n_features)
+            width = n_features
+        else:
+            self.tokens = nn.Embedding(vocabulary_size, embedding_dim, padding_idx=PAD)
+            width = embedding_dim
+        sizes = dict(
+            hidden_layer_sizes=hidden_layer_sizes,
+            dropout=dropout,
+            encoder_size=encoder_size,
+            encoder_layers=encoder_layers,
+            kernel_size=kernel_size,
+            encoder_heads=encoder_heads,
+        )
+        encoder_type = encoder_class(encoder)
+        # Named "embedding" for every encoder: files of the per-step MLP
+        # saved before encoders existed keep loading.
+        self.embedding = encoder_type(
+            width, **{name: sizes[name] for name in encoder_type.parameters}
+        )
+        width = self.embedding.output_size
         self.embedding_size = width
         self.num_heads = num_heads
+        self.attention_penalty = attention_penalty
         rule = attention_class(attention)
         query_size = rule.query_size(width, attention_size)
         self.attention = rule(query_size, width, attention_size)
@@ -106,10 +150,7 @@ class AttentionPoolingNet(nn.Module):
         )
         # Widest per-step intermediate, used to size inference chunks.
         self.step_width = max(
-            n_features,
-            *hidden_layer_sizes,
-            2 * attention_size,
-            num_heads * attention_size,
+            self.embedding.step_width, 2 * attention_size, num_heads * attention_size
         )
 
     @property
@@ -117,12 +158,19 @@ class AttentionPoolingNet(nn.Module):
         """Width of the pooled vector, ``num_heads * embedding_size``."""
         return self.num_heads * self.embedding_size
 
+    def _inputs(self, X):
+        """Standardized features, or embedded tokens: ``(batch, n_steps, F)``."""
+        if self.token_input:
+            return self.tokens(X[..., 0].long())  # (batch, n_steps, embedding_dim)
+        return self.standardize(X)
+
     def pool(self, X, lengths, need_weights=True):
         """Pool each sequence to one vector per head.
 
         Parameters
         ----------
         X : torch.Tensor of shape (batch, n_steps, n_features)
+            Token ids in ``X[..., 0]`` for token input.
         lengths : torch.Tensor of shape (batch,)
         need_weights : bool, default=True
 
@@ -132,16 +180,41 @@ class AttentionPoolingNet(nn.Module):
         weights : torch.Tensor of shape (batch, num_heads, n_steps) or None
         """
         mask = length_mask(lengths, X.shape[1])  # (batch, n_steps)
-        steps = self.embedding(self.standardize(X))  # (batch, n_steps, embedding)
+        steps = self.embedding(self._inputs(X), lengths, mask)  # (batch, n_steps, h)
         keys = self.attention.project_keys(steps)  # (batch, n_steps, ...)
         query = self.query.expand(X.shape[0], -1, -1)  # (batch, heads, query)
         context, weights = self.attention(query, keys, steps, mask, need_weights)
         return context.flatten(1), weights  # (batch, heads * embedding)
 
     def forward(self, X, lengths):
-        """Predict from the pooled vectors: ``(batch, n_outputs)`` scores."""
-        pooled, _ = self.pool(X, lengths, need_weights=False)
-        return self.head(pooled)  # (batch, n_outputs)
+        """``(scores, penalty)``: the ``(batch, n_outputs)`` predictions and
+        the batch mean of the weighted attention penalty (0 without one)."""
+        penalized = self.attention_penalty > 0
+        pooled, weights = self.pool(X, lengths, need_weights=penalized)
+        penalty = pooled.new_zeros(())
+        if penalized:
+            eye = torch.eye(self.num_heads, device=X.device, dtype=weights.dtype)
+            gram = weights @ weights.transpose(1, 2)  # (batch, heads, heads)
+            penalty = self.attention_penalty * ((gram - eye) ** 2).sum((1, 2)).mean()
+        return self.head(pooled), penalty  # (batch, n_outputs), ()
+
+
+class PoolingLoss(nn.Module):
+    """The task's loss on the scores, plus the network's attention penalty.
+
+    Parameters
+    ----------
+    task : {"classification", "regression"}
+        Cross-entropy on class codes, or mean squared error.
+    """
+
+    def __init__(self, task="classification"):
+        super().__init__()
+        self.loss = nn.CrossEntropyLoss() if task == "classification" else nn.MSELoss()
+
+    def forward(self, output, target):
+        scores, penalty = output
+        return self.loss(scores, target) + penalty
 
 
 class MeanQueryPooling(nn.Module):

@@ -3,7 +3,8 @@
 Every function here is pure: it returns what the estimator will store, so
 that a ``fit`` that fails on ``y`` changes nothing. Given the encoding of a
 fitted estimator (a warm start), it reads ``y`` through that encoding
-instead of learning a new one.
+instead of learning a new one. With them: the mixin for standardized
+regression targets, and the file form of the fitted classes.
 """
 
 import numpy as np
@@ -13,10 +14,14 @@ from sklearn.utils.validation import check_array, column_or_1d
 
 __all__ = [
     "CLASSIFICATION",
+    "NO_REGRESSION",
     "REGRESSION",
+    "RegressionTargetMixin",
     "check_labels",
     "check_n_samples",
     "check_regression_target",
+    "classes_from_config",
+    "classes_to_config",
     "encode_classes",
     "target_type",
 ]
@@ -180,3 +185,53 @@ def check_regression_target(y, fitted=None):
         statistics = {"_y_2d": two_d, "_y_mean": mean, "_y_scale": scale}
     y_train = (y - statistics["_y_mean"]) / statistics["_y_scale"]
     return y_train.astype(np.float32), statistics
+
+
+class RegressionTargetMixin:
+    """Targets standardized for training, restored at prediction."""
+
+    _regression_attributes = ("_y_2d", "_y_mean", "_y_scale")
+
+    def _regression_target(self, y, fitted):
+        statistics = None
+        if fitted is not None and fitted.get("_y_mean") is not None:
+            statistics = {name: fitted[name] for name in self._regression_attributes}
+        y_train, statistics = check_regression_target(y, statistics)
+        encoding = {"_task": "regression", "_n_outputs": y_train.shape[1]}
+        return {**encoding, **statistics}, y_train
+
+    def _regression_to_config(self, encoding):
+        return {
+            "y_2d": bool(encoding["_y_2d"]),
+            "y_mean": encoding["_y_mean"].tolist(),
+            "y_scale": encoding["_y_scale"].tolist(),
+        }
+
+    def _regression_from_config(self, config):
+        return {
+            "_y_2d": config.get("y_2d", bool, section="fitted"),
+            "_y_mean": np.asarray(
+                config.get("y_mean", list, section="fitted"), dtype=np.float64
+            ),
+            "_y_scale": np.asarray(
+                config.get("y_scale", list, section="fitted"), dtype=np.float64
+            ),
+        }
+
+
+NO_REGRESSION = {"_y_2d": None, "_y_mean": None, "_y_scale": None}
+
+
+def classes_to_config(classes):
+    return {"classes": classes.tolist(), "classes_dtype": classes.dtype.str}
+
+
+def classes_from_config(config):
+    classes = config.get("classes", list, section="fitted")
+    dtype = config.get("classes_dtype", str, section="fitted")
+    try:
+        return np.asarray(classes, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"{config.path!r} holds classes that do not read as {dtype!r}: {error}"
+        ) from None

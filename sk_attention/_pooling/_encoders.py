@@ -1,0 +1,295 @@
+"""Step encoders of the attention pooling network, selected by name.
+
+An encoder turns the steps of a padded batch into one state per step, which
+the attention then pools. Every encoder is a :class:`torch.nn.Module` with
+the same interface and knows nothing of scikit-learn:
+
+``__init__(input_size, **parameters)``
+    ``parameters`` are the estimator parameters the class declares in its
+    ``parameters`` attribute, under the same names.
+``forward(X, lengths, mask)``
+    ``X`` is ``(batch, n_steps, input_size)``, ``lengths`` ``(batch,)`` and
+    ``mask`` the boolean ``(batch, n_steps)`` mask of the real steps; it
+    returns the states, ``(batch, n_steps, output_size)``. The states of a
+    sequence's real steps never depend on its padding (every encoder masks
+    or orders its input so that padding cannot reach them).
+``output_size``, ``step_width``
+    The width of the states, and of the widest per-step intermediate (to
+    size inference chunks).
+
+:data:`SEQUENCE_ENCODERS` maps each name the ``encoder`` parameter accepts
+to its class; ``encoder=None`` is :class:`StepMLP`, the order-free per-step
+network for bags and sets.
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "ConvEncoder",
+    "GRUEncoder",
+    "LSTMEncoder",
+    "SEQUENCE_ENCODERS",
+    "StepMLP",
+    "TransformerEncoder",
+    "encoder_class",
+]
+
+
+class StepMLP(nn.Sequential):
+    """Order-free: the same MLP (linear + ReLU + dropout) on every step.
+
+    A sequence is treated as a bag: permuting its steps permutes the states.
+    With no hidden layer the states are the input itself.
+    """
+
+    parameters = ("hidden_layer_sizes", "dropout")
+
+    def __init__(self, input_size, hidden_layer_sizes=(64, 64), dropout=0.0):
+        layers, width = [], input_size
+        for size in hidden_layer_sizes:
+            layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(dropout)]
+            width = size
+        super().__init__(*layers)
+        self.output_size = width
+        self.step_width = max((input_size, *hidden_layer_sizes))
+
+    def forward(self, X, lengths, mask):
+        return super().forward(X)  # (batch, n_steps, output_size)
+
+
+class _RecurrentEncoder(nn.Module):
+    """Bidirectional recurrent layers, ``encoder_size // 2`` units per direction.
+
+    Each direction is its own unidirectional RNN over the padded batch: the
+    forward one reads the real steps before the padding, and the backward
+    one reads each sequence reversed within its length, so padding comes
+    last for both and never reaches a real step's state. This gives the
+    states of packed sequences, with the fused kernel on the whole batch and
+    without packing's cost in the backward pass on the CPU (see
+    ``sk_attention/_seq2seq/_encoder.py``).
+    """
+
+    parameters = ("encoder_size", "encoder_layers", "dropout")
+    cell = None  # nn.GRU or nn.LSTM, set by the subclasses
+
+    def __init__(self, input_size, encoder_size=64, encoder_layers=1, dropout=0.0):
+        super().__init__()
+        units = max(1, encoder_size // 2)
+        sizes = [input_size] + [2 * units] * (encoder_layers - 1)
+        self.forward_layers = nn.ModuleList(
+            self.cell(size, units, batch_first=True) for size in sizes
+        )
+        self.backward_layers = nn.ModuleList(
+            self.cell(size, units, batch_first=True) for size in sizes
+        )
+        self.dropout = nn.Dropout(dropout)
+        self.output_size = 2 * units
+        # Steps run one after another over the whole chunk: wide chunks pay.
+        self.step_width = max(input_size, self.output_size)
+
+    def forward(self, X, lengths, mask):
+        steps = X.shape[1]
+        positions = torch.arange(steps, device=X.device)
+        flipped = lengths.to(X.device)[:, None] - 1 - positions  # (batch, n_steps)
+        # Step t of a reversed sequence is step length - 1 - t; padding stays.
+        reverse = torch.where(flipped >= 0, flipped, positions)[..., None]
+        states = X
+        for layer, (ahead, back) in enumerate(
+            zip(self.forward_layers, self.backward_layers)
+        ):
+            if layer:
+                states = self.dropout(states)
+            reversed_states = states.gather(1, reverse.expand_as(states))
+            backward, _ = back(reversed_states)  # (batch, n_steps, units)
+            backward = backward.gather(1, reverse.expand_as(backward))
+            states = torch.cat([ahead(states)[0], backward], dim=2)
+            states = states * mask[..., None]  # (batch, n_steps, output_size)
+        return states
+
+
+class GRUEncoder(_RecurrentEncoder):
+    """Bidirectional GRU (Cho et al., 2014) states, as in Yang et al. (2016)."""
+
+    cell = nn.GRU
+
+
+class LSTMEncoder(_RecurrentEncoder):
+    """Bidirectional LSTM (Hochreiter and Schmidhuber, 1997) states, as in
+    Lin et al. (2017)."""
+
+    cell = nn.LSTM
+
+
+class ConvEncoder(nn.Module):
+    """Stacked residual 1-D convolutions, dilated, same length as the input.
+
+    A first convolution of width ``kernel_size`` (and a ReLU) maps the input
+    to ``encoder_size`` channels, so that even the state of a univariate
+    step describes the local shape around it, not one value (as the fully
+    convolutional networks of Wang et al., 2017 do); block ``i`` then adds
+    ``dropout(relu(conv_i(layer_norm(h))))`` to ``h``, with ``conv_i`` of
+    width ``kernel_size`` and dilation ``2**i``, so the receptive field grows
+    exponentially with depth (as in WaveNet and temporal convolutional
+    networks). The input of every convolution is zeroed on padding steps,
+    which is exactly what the convolution's own zero padding beyond the end
+    of an unpadded sequence is: padding never changes a real step.
+    """
+
+    parameters = ("encoder_size", "encoder_layers", "kernel_size", "dropout")
+
+    def __init__(
+        self, input_size, encoder_size=64, encoder_layers=2, kernel_size=5, dropout=0.0
+    ):
+        super().__init__()
+        self.projection = nn.Conv1d(input_size, encoder_size, kernel_size)
+        self.norms = nn.ModuleList(
+            nn.LayerNorm(encoder_size) for _ in range(encoder_layers)
+        )
+        self.convolutions = nn.ModuleList(
+            nn.Conv1d(
+                encoder_size,
+                encoder_size,
+                kernel_size,
+                dilation=2**layer,
+            )
+            for layer in range(encoder_layers)
+        )
+        self.dropout = nn.Dropout(dropout)
+        self.output_size = encoder_size
+        self.step_width = max(input_size, 2 * encoder_size)
+
+    def forward(self, X, lengths, mask):
+        keep = mask[..., None].to(X.dtype)  # (batch, n_steps, 1)
+        states = _same_length(self.projection, (X * keep).transpose(1, 2))
+        states = states.transpose(1, 2)
+        states = F.relu(states) * keep  # (batch, n_steps, size)
+        for norm, convolution in zip(self.norms, self.convolutions):
+            inputs = (norm(states) * keep).transpose(1, 2)  # (batch, size, n_steps)
+            update = F.relu(_same_length(convolution, inputs)).transpose(1, 2)
+            states = states + self.dropout(update) * keep  # (batch, n_steps, size)
+        return states
+
+
+def _same_length(convolution, inputs):
+    """``convolution`` with zero padding that keeps the length, as ``"same"``.
+
+    Padded explicitly (the left side gets the smaller half, as torch's
+    ``padding="same"`` does) because ONNX Runtime cannot run a dilated
+    convolution exported with ``"same"`` padding.
+    """
+    total = convolution.dilation[0] * (convolution.kernel_size[0] - 1)
+    padded = F.pad(inputs, (total // 2, total - total // 2))  # (batch, C, T + total)
+    return convolution(padded)
+
+
+class TransformerEncoder(nn.Module):
+    """Self-attention blocks with sinusoidal positions (Vaswani et al., 2017).
+
+    A linear layer maps the input to ``encoder_size``, sinusoidal positions
+    are added, and each pre-norm block applies multi-head self-attention
+    (``torch.nn.functional.scaled_dot_product_attention``, with padding
+    keys masked out) and a ReLU feed-forward layer twice as wide, each with a
+    residual connection. Padding steps are never attended to, so they never
+    change a real step.
+    """
+
+    parameters = ("encoder_size", "encoder_layers", "encoder_heads", "dropout")
+
+    def __init__(
+        self, input_size, encoder_size=64, encoder_layers=2, encoder_heads=4,
+        dropout=0.0,
+    ):
+        super().__init__()
+        self.projection = nn.Linear(input_size, encoder_size)
+        self.blocks = nn.ModuleList(
+            _SelfAttentionBlock(encoder_size, encoder_heads, dropout)
+            for _ in range(encoder_layers)
+        )
+        self.norm = nn.LayerNorm(encoder_size)
+        self.dropout = nn.Dropout(dropout)
+        self.output_size = encoder_size
+        self.step_width = max(input_size, 3 * encoder_size)
+
+    def forward(self, X, lengths, mask):
+        steps = X.shape[1]
+        states = self.projection(X) + _sinusoids(steps, self.output_size, X)
+        states = self.dropout(states)  # (batch, n_steps, size)
+        key_mask = mask[:, None, None, :]  # (batch, 1, 1, n_steps)
+        for block in self.blocks:
+            states = block(states, key_mask)
+        return self.norm(states) * mask[..., None]  # (batch, n_steps, size)
+
+
+class _SelfAttentionBlock(nn.Module):
+    """Pre-norm multi-head self-attention and feed-forward, both residual."""
+
+    def __init__(self, size, num_heads, dropout):
+        super().__init__()
+        self.num_heads = num_heads
+        self.attention_norm = nn.LayerNorm(size)
+        self.qkv = nn.Linear(size, 3 * size)
+        self.out = nn.Linear(size, size)
+        self.feedforward_norm = nn.LayerNorm(size)
+        self.feedforward = nn.Sequential(
+            nn.Linear(size, 2 * size), nn.ReLU(), nn.Linear(2 * size, size)
+        )
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, states, key_mask):
+        batch, steps, size = states.shape
+        qkv = self.qkv(self.attention_norm(states))  # (batch, n_steps, 3 * size)
+        qkv = qkv.view(batch, steps, 3, self.num_heads, size // self.num_heads)
+        query, key, value = qkv.permute(2, 0, 3, 1, 4)  # (batch, heads, n_steps, d)
+        attended = F.scaled_dot_product_attention(
+            query, key, value, attn_mask=key_mask,
+            dropout_p=self.dropout.p if self.training else 0.0,
+        )  # (batch, heads, n_steps, d)
+        attended = attended.transpose(1, 2).reshape(batch, steps, size)
+        states = states + self.dropout(self.out(attended))
+        update = self.feedforward(self.feedforward_norm(states))
+        return states + self.dropout(update)  # (batch, n_steps, size)
+
+
+def _sinusoids(steps, size, like):
+    """The ``(steps, size)`` sinusoidal position table of Vaswani et al."""
+    positions = torch.arange(steps, device=like.device, dtype=like.dtype)[:, None]
+    rates = torch.exp(
+        torch.arange(0, size, 2, device=like.device, dtype=like.dtype)
+        * (-math.log(10000.0) / size)
+    )
+    table = torch.zeros(steps, size, device=like.device, dtype=like.dtype)
+    table[:, 0::2] = torch.sin(positions * rates)
+    table[:, 1::2] = torch.cos(positions * rates[: size // 2])
+    return table
+
+
+#: ``encoder`` parameter value -> encoder class (None: :class:`StepMLP`).
+SEQUENCE_ENCODERS = {
+    "gru": GRUEncoder,
+    "lstm": LSTMEncoder,
+    "conv": ConvEncoder,
+    "transformer": TransformerEncoder,
+}
+
+
+def encoder_class(name):
+    """The encoder class for an ``encoder`` value (None: :class:`StepMLP`).
+
+    Examples
+    --------
+    >>> encoder_class("conv").parameters
+    ('encoder_size', 'encoder_layers', 'kernel_size', 'dropout')
+    >>> encoder_class(None).__name__
+    'StepMLP'
+    """
+    if name is None:
+        return StepMLP
+    if name not in SEQUENCE_ENCODERS:
+        raise ValueError(
+            f"encoder must be None or one of {sorted(SEQUENCE_ENCODERS)}, got {name!r}."
+        )
+    return SEQUENCE_ENCODERS[name]
