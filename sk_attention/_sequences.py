@@ -28,6 +28,7 @@ __all__ = [
     "pad_sequences",
     "sequence_lengths",
     "sorted_batches",
+    "subset_indices",
 ]
 
 
@@ -157,15 +158,34 @@ class BucketBatchSampler(Sampler):
         return -(-len(self.lengths) // self.batch_size)
 
 
+def subset_indices(dataset):
+    """The dataset under any ``Subset`` wrappers, and the indices they select.
+
+    Parameters
+    ----------
+    dataset : torch.utils.data.Dataset
+        Possibly a :class:`torch.utils.data.Subset`, of a subset, ...
+
+    Returns
+    -------
+    root : torch.utils.data.Dataset
+    indices : ndarray of int
+        The samples of ``root`` that ``dataset`` holds, in its order.
+    """
+    if isinstance(dataset, Subset):
+        root, indices = subset_indices(dataset.dataset)
+        return root, indices[np.asarray(dataset.indices)]
+    return dataset, np.arange(len(dataset))
+
+
 def sequence_lengths(dataset):
     """Lengths of a dataset's samples, seen through ``Subset`` wrappers.
 
     The dataset (or the one a :class:`torch.utils.data.Subset` wraps) must
     have a ``lengths`` attribute.
     """
-    if isinstance(dataset, Subset):
-        return sequence_lengths(dataset.dataset)[np.asarray(dataset.indices)]
-    return np.asarray(dataset.lengths)
+    root, indices = subset_indices(dataset)
+    return np.asarray(root.lengths)[indices]
 
 
 def bucket_loader(dataset, batch_size, shuffle=False, collate_fn=None, **kwargs):
@@ -175,14 +195,8 @@ def bucket_loader(dataset, batch_size, shuffle=False, collate_fn=None, **kwargs)
     ``iterator_valid``.
     """
     sampler = BucketBatchSampler(sequence_lengths(dataset), batch_size, shuffle)
-    collate_fn = collate_fn or _root_dataset(dataset).collate
+    collate_fn = collate_fn or subset_indices(dataset)[0].collate
     return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_fn, **kwargs)
-
-
-def _root_dataset(dataset):
-    while isinstance(dataset, Subset):
-        dataset = dataset.dataset
-    return dataset
 
 
 def check_ragged_array(X, *, name="X", n_features=None, allow_nan=False):

@@ -10,9 +10,15 @@ import numpy as np
 import torch
 
 from .._sequences import sorted_batches
-from .._text import BOS, PAD
+from .._text import BOS
 from ._data import SequencePairDataset, collate_sources
-from ._search import beam_search, greedy_search, nbest_search, strip_after_end
+from ._search import (
+    ban_padding_and_start,
+    beam_search,
+    greedy_search,
+    nbest_search,
+    strip_after_end,
+)
 
 __all__ = ["decode", "decode_nbest", "forced_attention", "target_log_probs"]
 
@@ -134,7 +140,7 @@ def target_log_probs(module, source_ids, target_ids, *, batch_size):
             inputs = {name: t.to(device) for name, t in inputs.items()}
             target_output = target_output.to(device)
             logits = module(**inputs)  # (batch, tgt_len + 1, vocab_size)
-            logits[..., PAD : BOS + 1] = float("-inf")  # as the searches ban them
+            ban_padding_and_start(logits)  # as the searches do
             log_probs = torch.log_softmax(logits, dim=-1).gather(
                 -1, target_output[..., None]
             )[..., 0].cpu().numpy()  # (batch, tgt_len + 1)

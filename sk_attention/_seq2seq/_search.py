@@ -24,6 +24,7 @@ __all__ = [
     "DecoderState",
     "Hypotheses",
     "StepDecoder",
+    "ban_padding_and_start",
     "beam_search",
     "greedy_search",
     "nbest_search",
@@ -115,15 +116,30 @@ class Hypotheses(NamedTuple):
     scores: torch.Tensor
 
 
-def _next_token_logits(model, tokens, state, memory):
-    """The model's next-token logits, padding and the start token banned.
+def ban_padding_and_start(logits):
+    """Make padding and the start token impossible as an output token.
 
-    Banning here, not in the models, makes both searches and every model
-    forbid the same tokens.
+    Every search, and the scoring of given outputs, reads its logits through
+    this, so that all of them forbid the same tokens whatever the model.
+
+    Parameters
+    ----------
+    logits : torch.Tensor of shape (..., vocab_size)
+        Modified in place.
+
+    Returns
+    -------
+    torch.Tensor
+        ``logits``.
     """
+    logits[..., PAD : BOS + 1] = float("-inf")  # one fill: the ids are 0 and 1
+    return logits
+
+
+def _next_token_logits(model, tokens, state, memory):
+    """The model's next-token logits, padding and the start token banned."""
     logits, state = model.next_token_logits(tokens, state, memory)
-    logits[:, PAD : BOS + 1] = float("-inf")  # one fill: the ids are 0 and 1
-    return logits, state  # (batch, vocab_size)
+    return ban_padding_and_start(logits), state  # (batch, vocab_size)
 
 
 def _select_state(state, index):

@@ -18,8 +18,8 @@ Both are computed on token ids, so they need no vocabulary.
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 from skorch.callbacks import Callback
-from torch.utils.data import Subset
 
+from .._sequences import subset_indices
 from ._inference import decode
 
 __all__ = ["ValidationDecoding"]
@@ -69,16 +69,8 @@ class ValidationDecoding(Callback):
             net.history.record(f"{name}_best", better([value, *earlier]) == value)
 
 
+
 def _pairs(dataset):
     """The source and target id arrays of a (subset of a) pair dataset."""
-    indices = None
-    while isinstance(dataset, Subset):
-        chosen = np.asarray(dataset.indices)
-        indices = chosen if indices is None else chosen[indices]
-        dataset = dataset.dataset
-    if indices is None:
-        indices = np.arange(len(dataset))
-    return (
-        [dataset.sources[i] for i in indices],
-        [dataset.targets[i] for i in indices],
-    )
+    root, indices = subset_indices(dataset)
+    return [root.sources[i] for i in indices], [root.targets[i] for i in indices]
