@@ -495,10 +495,16 @@ def test_pooling_fit_refuses_unusable_targets(estimator, y):
 
 
 def usable_training_sequences(X):
-    """The oracle for fit: arrays or lists of arrays of numbers, usable."""
+    """The oracle for fit: arrays or lists of arrays of numbers, usable, or
+    texts that each hold a word (the pooling family reads text too)."""
     numeric = isinstance(X, np.ndarray) and X.dtype.kind in "biuf"
     arrays = isinstance(X, list) and all(isinstance(s, np.ndarray) for s in X)
-    return (numeric or arrays) and usable_sequences(X)
+    texts = (
+        isinstance(X, list)
+        and len(X) > 0
+        and all(isinstance(s, str) and s.split() for s in X)
+    )
+    return texts or ((numeric or arrays) and usable_sequences(X))
 
 
 @given(
