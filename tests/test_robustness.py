@@ -19,7 +19,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn.base import clone
@@ -408,6 +408,13 @@ ragged = st.lists(
 
 
 @given(name=model_names, X=ragged, as_series=st.booleans())
+# Values near the float32 limit once overflowed the attention scores to NaN.
+@example(
+    name="AttentionPooling without y",
+    X=[np.full((1, N_FEATURES), -3e38)],
+    as_series=False,
+)
+@example(name="AttentionPooling", X=[np.full((2, N_FEATURES), 3.4e38)], as_series=False)
 def test_pooling_ragged_lists(pooling_models, name, X, as_series):
     model = pooling_models[name]
     before = [sample.copy() for sample in X]

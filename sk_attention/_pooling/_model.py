@@ -26,10 +26,18 @@ from ._encoders import encoder_class
 __all__ = ["AttentionPoolingNet", "MeanQueryPooling", "PoolingLoss"]
 
 
+# Standardized inputs are clipped to this magnitude: a million training
+# standard deviations is far outside anything the network has seen, and the
+# bound keeps products of such values (attention scores, layer sums) finite
+# in float32 for any finite input.
+STANDARDIZED_LIMIT = 1e6
+
+
 class _Standardize(nn.Module):
     """Per-feature ``(x - mean) / scale`` with statistics fixed in ``fit``.
 
     They are buffers, not parameters: saved with the weights, never trained.
+    The result is clipped to ``±STANDARDIZED_LIMIT``.
     """
 
     def __init__(self, n_features):
@@ -43,7 +51,8 @@ class _Standardize(nn.Module):
         self.scale.copy_(torch.as_tensor(scale, dtype=self.scale.dtype))
 
     def forward(self, X):
-        return (X - self.mean) / self.scale  # (batch, n_steps, n_features)
+        standardized = (X - self.mean) / self.scale  # (batch, n_steps, n_features)
+        return standardized.clamp(-STANDARDIZED_LIMIT, STANDARDIZED_LIMIT)
 
 
 class AttentionPoolingNet(nn.Module):
