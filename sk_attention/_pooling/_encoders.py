@@ -97,18 +97,24 @@ class _RecurrentEncoder(nn.Module):
         flipped = lengths.to(X.device)[:, None] - 1 - positions  # (batch, n_steps)
         # Step t of a reversed sequence is step length - 1 - t; padding stays.
         reverse = torch.where(flipped >= 0, flipped, positions)[..., None]
-        states = X
+        # Each direction's states are kept in the order it read them, so a
+        # layer's input in reversed order is its forward half reversed next
+        # to the backward half as it is: one gather per direction and layer.
+        # Padding states are not zeroed between layers: no real step reads
+        # them, in either direction.
+        ahead_in, back_in = X, X.gather(1, reverse.expand_as(X))
         for layer, (ahead, back) in enumerate(
             zip(self.forward_layers, self.backward_layers)
         ):
             if layer:
-                states = self.dropout(states)
-            reversed_states = states.gather(1, reverse.expand_as(states))
-            backward, _ = back(reversed_states)  # (batch, n_steps, units)
-            backward = backward.gather(1, reverse.expand_as(backward))
-            states = torch.cat([ahead(states)[0], backward], dim=2)
-            states = states * mask[..., None]  # (batch, n_steps, output_size)
-        return states
+                ahead_in = torch.cat([ahead_out, back_out.gather(1, back_order)], 2)
+                back_in = torch.cat([ahead_out.gather(1, back_order), back_out], 2)
+                ahead_in, back_in = self.dropout(ahead_in), self.dropout(back_in)
+            ahead_out = ahead(ahead_in)[0]  # (batch, n_steps, units)
+            back_out = back(back_in)[0]  # in reversed order
+            back_order = reverse.expand_as(back_out)
+        states = torch.cat([ahead_out, back_out.gather(1, back_order)], dim=2)
+        return states * mask[..., None]  # (batch, n_steps, output_size)
 
 
 class GRUEncoder(_RecurrentEncoder):
