@@ -3,6 +3,7 @@
 ORDER = [
     "quickstart.py",
     "plot_transliteration.py",
+    "plot_g2p_cmudict.py",
     "plot_beam_search.py",
     "plot_nbest_confidence.py",
     "plot_grid_search_attention.py",

@@ -92,28 +92,36 @@ class _RecurrentEncoder(nn.Module):
         self.step_width = max(input_size, self.output_size)
 
     def forward(self, X, lengths, mask):
-        steps = X.shape[1]
+        batch, steps = X.shape[:2]
         positions = torch.arange(steps, device=X.device)
         flipped = lengths.to(X.device)[:, None] - 1 - positions  # (batch, n_steps)
         # Step t of a reversed sequence is step length - 1 - t; padding stays.
-        reverse = torch.where(flipped >= 0, flipped, positions)[..., None]
+        # As rows of the flattened (batch * n_steps, width) states, so that
+        # reversing is one row copy (index_select), not a gather per value.
+        reverse = torch.where(flipped >= 0, flipped, positions)
+        offsets = steps * torch.arange(batch, device=X.device)[:, None]
+        rows = (reverse + offsets).flatten()
+
+        def reversed_(states):
+            return states.flatten(0, 1).index_select(0, rows).view_as(states)
+
         # Each direction's states are kept in the order it read them, so a
         # layer's input in reversed order is its forward half reversed next
-        # to the backward half as it is: one gather per direction and layer.
-        # Padding states are not zeroed between layers: no real step reads
-        # them, in either direction.
-        ahead_in, back_in = X, X.gather(1, reverse.expand_as(X))
+        # to the backward half as it is: one reversal per direction and
+        # layer. Padding states are not zeroed between layers: no real step
+        # reads them, in either direction.
+        states, back_in = X, reversed_(X)
+        last = len(self.forward_layers) - 1
         for layer, (ahead, back) in enumerate(
             zip(self.forward_layers, self.backward_layers)
         ):
             if layer:
-                ahead_in = torch.cat([ahead_out, back_out.gather(1, back_order)], 2)
-                back_in = torch.cat([ahead_out.gather(1, back_order), back_out], 2)
-                ahead_in, back_in = self.dropout(ahead_in), self.dropout(back_in)
-            ahead_out = ahead(ahead_in)[0]  # (batch, n_steps, units)
+                states, back_in = self.dropout(states), self.dropout(back_in)
+            ahead_out = ahead(states)[0]  # (batch, n_steps, units)
             back_out = back(back_in)[0]  # in reversed order
-            back_order = reverse.expand_as(back_out)
-        states = torch.cat([ahead_out, back_out.gather(1, back_order)], dim=2)
+            states = torch.cat([ahead_out, reversed_(back_out)], dim=2)
+            if layer < last:
+                back_in = torch.cat([reversed_(ahead_out), back_out], dim=2)
         return states * mask[..., None]  # (batch, n_steps, output_size)
 
 
