@@ -26,6 +26,7 @@ __all__ = [
     "chunk_slices",
     "length_mask",
     "pad_sequences",
+    "reverse_within_lengths",
     "sequence_lengths",
     "sorted_batches",
     "subset_indices",
@@ -91,6 +92,40 @@ def length_mask(lengths, max_steps=None):
         max_steps = int(lengths.max())
     steps = torch.arange(max_steps, device=lengths.device)
     return steps[None, :] < lengths[:, None]
+
+
+def reverse_within_lengths(states, lengths):
+    """Each padded sequence's real steps in reverse order; padding stays.
+
+    Step ``t < length`` becomes step ``length - 1 - t``. Applied twice it
+    gives ``states`` back. A backward recurrent direction runs over the
+    result, so that it reads each sequence from its end and its padding
+    last, as over packed sequences. Rows are copied with one
+    ``index_select`` on the flattened ``(batch * n_steps)`` rows, which is
+    much cheaper than an element-wise gather, forward and backward.
+
+    Parameters
+    ----------
+    states : torch.Tensor of shape (batch, n_steps, width)
+    lengths : torch.Tensor of shape (batch,)
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, n_steps, width)
+
+    Examples
+    --------
+    >>> states = torch.arange(6.0).view(2, 3, 1)
+    >>> reverse_within_lengths(states, torch.tensor([3, 2]))[..., 0]
+    tensor([[2., 1., 0.],
+            [4., 3., 5.]])
+    """
+    batch, n_steps = states.shape[:2]
+    positions = torch.arange(n_steps, device=states.device)
+    flipped = lengths.to(states.device)[:, None] - 1 - positions
+    source = torch.where(flipped >= 0, flipped, positions)  # (batch, n_steps)
+    rows = (source + n_steps * torch.arange(batch, device=states.device)[:, None])
+    return states.flatten(0, 1).index_select(0, rows.flatten()).view_as(states)
 
 
 def sorted_batches(lengths, batch_size):

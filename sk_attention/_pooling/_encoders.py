@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._sequences import reverse_within_lengths
+
 __all__ = [
     "ConvEncoder",
     "GRUEncoder",
@@ -92,18 +94,8 @@ class _RecurrentEncoder(nn.Module):
         self.step_width = max(input_size, self.output_size)
 
     def forward(self, X, lengths, mask):
-        batch, steps = X.shape[:2]
-        positions = torch.arange(steps, device=X.device)
-        flipped = lengths.to(X.device)[:, None] - 1 - positions  # (batch, n_steps)
-        # Step t of a reversed sequence is step length - 1 - t; padding stays.
-        # As rows of the flattened (batch * n_steps, width) states, so that
-        # reversing is one row copy (index_select), not a gather per value.
-        reverse = torch.where(flipped >= 0, flipped, positions)
-        offsets = steps * torch.arange(batch, device=X.device)[:, None]
-        rows = (reverse + offsets).flatten()
-
         def reversed_(states):
-            return states.flatten(0, 1).index_select(0, rows).view_as(states)
+            return reverse_within_lengths(states, lengths)
 
         # Each direction's states are kept in the order it read them, so a
         # layer's input in reversed order is its forward half reversed next

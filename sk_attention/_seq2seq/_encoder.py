@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .._sequences import length_mask
+from .._sequences import length_mask, reverse_within_lengths
 from .._text import PAD
 
 __all__ = ["Encoder"]
@@ -101,11 +101,6 @@ class Encoder(nn.Module):
         batch, steps, _ = embedded.shape
         lengths = lengths.to(embedded.device)
         mask = length_mask(lengths, steps)[..., None]  # (batch, src_len, 1)
-        # Step t of a reversed sequence is step length - 1 - t; padding
-        # stays where it is. The permutation is its own inverse.
-        positions = torch.arange(steps, device=embedded.device)
-        flipped = lengths[:, None] - 1 - positions  # (batch, src_len)
-        reverse = torch.where(flipped >= 0, flipped, positions)[..., None]
         last = (lengths - 1)[:, None, None]  # (batch, 1, 1)
         layer_input, finals = embedded, []
         for layer in range(self.num_layers):
@@ -114,10 +109,10 @@ class Encoder(nn.Module):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
                 inputs = layer_input
                 if direction:
-                    inputs = inputs.gather(1, reverse.expand_as(inputs))
+                    inputs = reverse_within_lengths(inputs, lengths)
                 output = self._run(inputs, suffix)  # (batch, src_len, size)
                 if direction:
-                    output = output.gather(1, reverse.expand_as(output))
+                    output = reverse_within_lengths(output, lengths)
                     final = output[:, 0]  # the reversed run ends at step 0
                 else:
                     final = output.gather(1, last.expand(-1, 1, output.size(2)))
@@ -145,3 +140,4 @@ class Encoder(nn.Module):
         #  bidirectional, batch_first), as nn.GRU / nn.LSTM call it.
         run = torch.gru if self.cell == "gru" else torch.lstm
         return run(inputs, state, weights, True, 1, 0.0, False, False, True)[0]
+
