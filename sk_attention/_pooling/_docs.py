@@ -64,7 +64,9 @@ PARAMETERS_DOC = """
         standard deviation for all values, which keeps the features'
         relative scales (pixels, embeddings, channels in one unit).
         ``"feature"``: each feature on its own, for features in different
-        units. None: raw values. Not used for text.
+        units. None: raw values. Not used for text. The standardized values
+        are clipped to ±1e6, far outside any training data, so that the
+        network's float32 arithmetic stays finite for any finite input.
     input_layout : {"steps_first", "channels_first"}, default="steps_first"
         Where the time axis of numeric ``X`` is. ``"steps_first"``: ``(n_samples,
         n_steps, n_features)`` (batch-first, as in PyTorch), or a list of
