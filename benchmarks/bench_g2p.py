@@ -19,7 +19,9 @@ In one run, on the same split:
   Training stops after ``--budget`` CPU-minutes (checked at each epoch end)
   or when early stopping ends it. The weights of every epoch are kept and
   evaluated afterwards for a learning curve: greedy test WER on the first
-  2,000 test words against the CPU-minutes of training up to that epoch.
+  2,000 test words against the CPU-minutes of training up to that epoch,
+  and for checkpoint averaging: the same WER of the mean weights of the 3
+  and 5 epochs that end at the best one (by ``valid_error``).
 
 Printed per system: WER against the first pronunciation, WER against any
 pronunciation (an output is right if it matches one of them), PER (phoneme
@@ -147,6 +149,30 @@ class LearningCurve(Callback):
         model.module_.load_state_dict(final)
         return points
 
+    def averaged(self, model, words, references, best_epoch, sizes=(3, 5)):
+        """``{k: greedy WER %}`` of the mean weights of the ``k`` epochs that
+        end at ``best_epoch`` (checkpoint averaging, measured after the run)."""
+        final = {k: v.clone() for k, v in model.module_.state_dict().items()}
+        saved = {epoch: weights for epoch, _, weights in self.epochs_}
+        results = {}
+        for size in sizes:
+            epochs = [e for e in range(best_epoch - size + 1, best_epoch + 1)]
+            if not all(e in saved for e in epochs):
+                continue
+            mean = {
+                name: sum(saved[e][name] for e in epochs) / size
+                if value.is_floating_point()
+                else value
+                for name, value in final.items()
+            }
+            model.module_.load_state_dict(mean)
+            predictions = model.predict(words)
+            results[size] = 100 * np.mean(
+                [p != r for p, r in zip(predictions, references)]
+            )
+        model.module_.load_state_dict(final)
+        return results
+
 
 def run_ours(settings, train, test, lexicon, budget, seed):
     model = AttentionSeq2Seq(
@@ -161,8 +187,11 @@ def run_ours(settings, train, test, lexicon, budget, seed):
         results[beam] = scores(model.predict(test), test, lexicon)
     model.set_params(beam_size=1)
     words = test[:_CURVE_WORDS]
-    points = curve.points(model, words, [lexicon[w][0] for w in words])
-    return results, curve.used_ / 60, points, len(model.history_)
+    references = [lexicon[w][0] for w in words]
+    points = curve.points(model, words, references)
+    best = min(points, key=lambda point: point[3].get("valid_error", np.inf))[0]
+    averaged = curve.averaged(model, words, references, best)
+    return results, curve.used_ / 60, points, len(model.history_), best, averaged
 
 
 def parse_settings(pairs):
@@ -212,7 +241,7 @@ def main():
     }
     for name in args.models:
         settings = {"architecture": name, **extra[name]}
-        results, minutes, points, epochs = run_ours(
+        results, minutes, points, epochs, best, averaged = run_ours(
             settings, train, test, lexicon, args.budget, args.seed
         )
         label = f"AttentionSeq2Seq {name} {extra[name] or ''}".strip()
@@ -226,6 +255,11 @@ def main():
                 f"    {epoch:3d} {used:7.1f} {wer:6.1f} "
                 f"{row.get('valid_loss', np.nan):8.4f} "
                 f"{row.get('valid_error', np.nan):8.4f}"
+            )
+        for size, wer in averaged.items():
+            print(
+                f"  mean weights of epochs {best - size + 1}-{best} (best: {best}): "
+                f"greedy WER {wer:.1f} % on the curve's test words"
             )
         rows.append((f"{label}, greedy", results[1], minutes))
         rows.append((f"{label}, beam 5", results[5], minutes))
