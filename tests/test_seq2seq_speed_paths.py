@@ -72,8 +72,9 @@ def packed_encoder_reference(encoder, source, lengths):
     outputs, final = encoder.rnn(packed)
     outputs, _ = pad_packed_sequence(outputs, batch_first=True,
                                      total_length=source.size(1))
-    final = final[0] if encoder.cell == "lstm" else final
-    layers, directions = encoder.num_layers, encoder.num_directions
+    final = final[0] if isinstance(encoder.rnn, torch.nn.LSTM) else final
+    layers = encoder.rnn.num_layers
+    directions = 2 if encoder.rnn.bidirectional else 1
     final = final.view(layers, directions, len(lengths), -1).transpose(1, 2)
     return outputs, final.reshape(layers, len(lengths), -1)
 

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._recurrent import run_by_direction
 from .._seq2seq._model import Memory
 from .._seq2seq._transformer import TransformerMemory
 from .._sequences import length_mask
@@ -104,7 +105,9 @@ class RecurrentEncoderGraph(nn.Module):
     def forward(self, source, lengths):
         """``source`` (batch, src_len), ``lengths`` (batch,)."""
         encoder, decoder = self.module.encoder, self.module.decoder
-        outputs, final = encoder._by_direction(encoder.embedding(source), lengths)
+        outputs, final = run_by_direction(
+            encoder.rnn, encoder.embedding(source), lengths
+        )
         keys = decoder.attention.project_keys(outputs)  # (batch, src_len, ...)
         combined = F.linear(
             outputs, decoder.combine.weight[:, decoder.hidden_size :]
