@@ -24,8 +24,8 @@ X, y = make_dates(12_000, random_state=0)
 X_train, y_train, X_test, y_test = X[:10_000], y[:10_000], X[10_000:], y[10_000:]
 
 # %%
-# Train. skorch prints one line per epoch; early stopping watches the loss
-# on a 10% validation split and keeps the best epoch.
+# Train. skorch prints one line per epoch; early stopping watches the error
+# of the decoded outputs on a 10% validation split and keeps the best epoch.
 start = time.perf_counter()
 model = AttentionSeq2Seq(max_epochs=6, lr=3e-3, random_state=0, verbose=1)
 model.fit(X_train, y_train)
