@@ -88,10 +88,8 @@ class _RecurrentEncoder(nn.Module):
             dropout=dropout if encoder_layers > 1 else 0.0,
         )
         self.output_size = 2 * units
-        # Steps run one after another over the whole chunk, so chunks of
-        # more sequences pay: twice the rows of a per-step network's chunk
-        # were 10% faster (benchmarks/bench_pooling.py).
-        self.step_width = max(input_size, self.output_size) // 2
+        # Steps run one after another over the whole chunk: wide chunks pay.
+        self.step_width = max(input_size, self.output_size)
 
     def forward(self, X, lengths, mask):
         return run_recurrent(self.rnn, X, lengths)[0]  # (batch, n_steps, output)
