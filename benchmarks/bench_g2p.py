@@ -20,8 +20,8 @@ In one run, on the same split:
   or when early stopping ends it. The weights of every epoch are kept and
   evaluated afterwards for a learning curve: greedy test WER on the first
   2,000 test words against the CPU-minutes of training up to that epoch,
-  and for checkpoint averaging: the same WER of the mean weights of the 3
-  and 5 epochs that end at the best one (by ``valid_error``).
+  then the same WER of the fitted model (which holds the mean weights of
+  the last epochs when ``average_checkpoints`` kept them).
 
 Printed per system: WER against the first pronunciation, WER against any
 pronunciation (an output is right if it matches one of them), PER (phoneme
@@ -149,30 +149,6 @@ class LearningCurve(Callback):
         model.module_.load_state_dict(final)
         return points
 
-    def averaged(self, model, words, references, best_epoch, sizes=(3, 5)):
-        """``{k: greedy WER %}`` of the mean weights of the ``k`` epochs that
-        end at ``best_epoch`` (checkpoint averaging, measured after the run)."""
-        final = {k: v.clone() for k, v in model.module_.state_dict().items()}
-        saved = {epoch: weights for epoch, _, weights in self.epochs_}
-        results = {}
-        for size in sizes:
-            epochs = [e for e in range(best_epoch - size + 1, best_epoch + 1)]
-            if not all(e in saved for e in epochs):
-                continue
-            mean = {
-                name: sum(saved[e][name] for e in epochs) / size
-                if value.is_floating_point()
-                else value
-                for name, value in final.items()
-            }
-            model.module_.load_state_dict(mean)
-            predictions = model.predict(words)
-            results[size] = 100 * np.mean(
-                [p != r for p, r in zip(predictions, references)]
-            )
-        model.module_.load_state_dict(final)
-        return results
-
 
 def run_ours(settings, train, test, lexicon, budget, seed):
     model = AttentionSeq2Seq(
@@ -189,9 +165,9 @@ def run_ours(settings, train, test, lexicon, budget, seed):
     words = test[:_CURVE_WORDS]
     references = [lexicon[w][0] for w in words]
     points = curve.points(model, words, references)
-    best = min(points, key=lambda point: point[3].get("valid_error", np.inf))[0]
-    averaged = curve.averaged(model, words, references, best)
-    return results, curve.used_ / 60, points, len(model.history_), best, averaged
+    final = model.predict(words)
+    final_wer = 100 * np.mean([p != r for p, r in zip(final, references)])
+    return results, curve.used_ / 60, points, model.history_, final_wer
 
 
 def parse_settings(pairs):
@@ -241,11 +217,11 @@ def main():
     }
     for name in args.models:
         settings = {"architecture": name, **extra[name]}
-        results, minutes, points, epochs, best, averaged = run_ours(
+        results, minutes, points, history, final_wer = run_ours(
             settings, train, test, lexicon, args.budget, args.seed
         )
         label = f"AttentionSeq2Seq {name} {extra[name] or ''}".strip()
-        print(f"\n{label}: {epochs} epochs, {minutes:.1f} CPU-min of training")
+        print(f"\n{label}: {len(history)} epochs, {minutes:.1f} CPU-min of training")
         print(
             "  learning curve: epoch, CPU-min, greedy WER % on 2,000 test words, "
             "valid_loss, valid_error"
@@ -256,11 +232,15 @@ def main():
                 f"{row.get('valid_loss', np.nan):8.4f} "
                 f"{row.get('valid_error', np.nan):8.4f}"
             )
-        for size, wer in averaged.items():
+        averaged = history[-1].get("averaged")
+        if history[-1].get("valid_error_averaged") is not None:
+            outcome = "kept" if averaged else "not kept"
             print(
-                f"  mean weights of epochs {best - size + 1}-{best} (best: {best}): "
-                f"greedy WER {wer:.1f} % on the curve's test words"
+                f"  checkpoint averaging {outcome}: valid_error of the mean "
+                f"{history[-1]['valid_error_averaged']:.4f}"
+                + (f", epochs {averaged[0]}-{averaged[-1]}" if averaged else "")
             )
+        print(f"  the fitted model: greedy WER {final_wer:.1f} % on the same words")
         rows.append((f"{label}, greedy", results[1], minutes))
         rows.append((f"{label}, beam 5", results[5], minutes))
     print(f"\n{'system':<52} {'WER':>6} {'WERany':>7} {'PER':>6} {'CPU-min':>8}")

@@ -153,12 +153,16 @@ class AttentionEstimator(BaseEstimator):
         updated with those given to ``load`` (before validation)."""
         return settings_from_json(params)
 
-    def _skorch_params(self, seed, device, *, stratified=False, callbacks=()):
+    def _skorch_params(
+        self, seed, device, *, stratified=False, callbacks=(), closing_callbacks=()
+    ):
         """The skorch net's training settings, the same in every family.
 
         Batches group sequences of similar length; ``callbacks`` (named
-        pairs) run before the defaults of :func:`make_callbacks`, and early
-        stopping selects the epoch by :attr:`_selection_metric`.
+        pairs) run before the defaults of :func:`make_callbacks` and
+        ``closing_callbacks`` after them (after early stopping has restored
+        its epoch), and early stopping selects the epoch by
+        :attr:`_selection_metric`.
         """
         return dict(
             optimizer=make_optimizer(self.optimizer),
@@ -171,7 +175,12 @@ class AttentionEstimator(BaseEstimator):
             train_split=make_train_split(
                 self.validation_fraction, seed, stratified=stratified
             ),
-            callbacks=[*callbacks, *make_callbacks(self, *self._selection_metric)],
+            callbacks=[
+                *callbacks,
+                *make_callbacks(
+                    self, *self._selection_metric, closing=closing_callbacks
+                ),
+            ],
             device=str(device),
             verbose=self.verbose,
         )

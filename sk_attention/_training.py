@@ -10,6 +10,7 @@ being finite ends training with an error naming the likely cause, and a
 validation split that cannot be made names ``validation_fraction``.
 """
 
+import collections
 import contextlib
 from numbers import Integral, Real
 
@@ -22,6 +23,7 @@ from skorch.dataset import ValidSplit
 
 __all__ = [
     "TRAINING_CONSTRAINTS",
+    "CheckpointAveraging",
     "StopOnNonFiniteLoss",
     "check_device",
     "make_callbacks",
@@ -30,6 +32,7 @@ __all__ = [
     "progress",
     "seeded",
     "torch_seed",
+    "trained_module",
 ]
 
 #: Constraints on the training hyper-parameters every estimator shares.
@@ -211,7 +214,9 @@ class StopOnNonFiniteLoss(Callback):
         )
 
 
-def make_callbacks(estimator, monitor="valid_loss", lower_is_better=True):
+def make_callbacks(
+    estimator, monitor="valid_loss", lower_is_better=True, closing=()
+):
     """The default callbacks for an estimator's settings, then the user's.
 
     :class:`StopOnNonFiniteLoss` always runs first. Gradient-norm clipping
@@ -219,8 +224,9 @@ def make_callbacks(estimator, monitor="valid_loss", lower_is_better=True):
     gradients; early stopping (``early_stopping`` with
     ``n_iter_no_change``) watches ``monitor`` in the history (the validation
     loss unless the estimator records a better measure of what it is for)
-    and restores the best weights when it ends. User callbacks come last, so
-    they see the epoch as the defaults left it.
+    and restores the best weights when it ends. ``closing`` (named pairs)
+    runs after early stopping, so it sees the weights it restored. User
+    callbacks come last, so they see the epoch as the defaults left it.
     """
     callbacks = [("stop_on_non_finite_loss", StopOnNonFiniteLoss())]
     if estimator.gradient_clip is not None:
@@ -240,7 +246,128 @@ def make_callbacks(estimator, monitor="valid_loss", lower_is_better=True):
                 ),
             )
         )
-    return callbacks + list(estimator.callbacks or [])
+    return callbacks + list(closing) + list(estimator.callbacks or [])
+
+
+def trained_module(net):
+    """The torch module a skorch net trains, unwrapped from an accelerator."""
+    accelerator = getattr(net, "accelerator", None)
+    if accelerator is not None:  # a prepared module may be wrapped
+        return accelerator.unwrap_model(net.module_)
+    return net.module_
+
+
+class CheckpointAveraging(Callback):
+    """End training with the mean weights of the last epochs, if they validate.
+
+    Averaging the weights of the last few epochs of a run smooths out the
+    noise of the final updates and usually generalises better than any one
+    of them (Vaswani et al. 2017 average the last checkpoints of every
+    Transformer). The callback keeps a CPU copy of the weights of the last
+    ``n_checkpoints`` epochs. When training ends it averages the epochs
+    that end at the one the network holds: the epoch early stopping
+    restored, or the last one. It keeps the mean only if ``score`` of the
+    validation split is at least as good as that epoch's ``monitor``, and
+    restores the epoch's own weights otherwise.
+
+    It records two entries in the last row of the history: ``"averaged"``,
+    the epochs whose mean the network now holds (empty when averaging was
+    not kept or not possible), and ``f"{monitor}_averaged"``, the score of
+    the mean (None when nothing was averaged).
+
+    Parameters
+    ----------
+    n_checkpoints : int
+        Epochs averaged, the held one included; fewer when training ran
+        fewer epochs. 1 averages nothing.
+    monitor : str
+        The history's column of the validation score of each epoch.
+    score : callable
+        ``score(net, dataset_valid) -> float`` computes that score for the
+        weights the network holds; lower is better.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skorch import NeuralNetRegressor
+    >>> X = np.linspace(-1, 1, 64, dtype=np.float32)[:, None]
+    >>> def mse(net, dataset):
+    ...     return float(((net.predict(dataset) - 2 * X) ** 2).mean())
+    >>> averaging = CheckpointAveraging(3, "valid_loss", mse)
+    >>> net = NeuralNetRegressor(torch.nn.Linear, module__in_features=1,
+    ...                          module__out_features=1, max_epochs=4,
+    ...                          train_split=lambda ds, y: (ds, ds),
+    ...                          callbacks=[averaging], verbose=0)
+    >>> _ = net.fit(X, 2 * X)
+    >>> sorted(k for k in net.history[-1] if "averaged" in k)
+    ['averaged', 'valid_loss_averaged']
+    """
+
+    def __init__(self, n_checkpoints, monitor, score):
+        self.n_checkpoints = n_checkpoints
+        self.monitor = monitor
+        self.score = score
+
+    def on_train_begin(self, net, **kwargs):
+        self.recent_ = collections.deque(maxlen=self.n_checkpoints)
+        self.held_window_ = []
+        self.dataset_valid_ = None
+
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        self.dataset_valid_ = dataset_valid
+        epoch = net.history[-1, "epoch"]
+        weights = {
+            name: value.detach().to("cpu", copy=True)
+            for name, value in trained_module(net).state_dict().items()
+        }
+        self.recent_.append((epoch, weights))
+        if self._held_epoch(net) == epoch:
+            self.held_window_ = list(self.recent_)
+
+    def on_train_end(self, net, **kwargs):
+        window = self.held_window_
+        averaged, score = [], None
+        if (
+            self.dataset_valid_ is not None
+            and len(window) > 1
+            and window[-1][0] == self._held_epoch(net)
+        ):
+            module = trained_module(net)
+            held = window[-1][1]
+            module.load_state_dict(_mean_state(w for _, w in window))
+            score = self.score(net, self.dataset_valid_)
+            reference = next(
+                row[self.monitor]
+                for row in net.history
+                if row["epoch"] == window[-1][0]
+            )
+            if score <= reference:
+                averaged = [epoch for epoch, _ in window]
+            else:
+                module.load_state_dict(held)
+        net.history.record("averaged", averaged)
+        net.history.record(f"{self.monitor}_averaged", score)
+
+    @staticmethod
+    def _held_epoch(net):
+        """The epoch whose weights the net ends with (so far)."""
+        stopping = dict(getattr(net, "callbacks_", [])).get("early_stopping")
+        if isinstance(stopping, EarlyStopping) and stopping.load_best:
+            return stopping.best_epoch_
+        return net.history[-1, "epoch"]
+
+
+def _mean_state(states):
+    """The element-wise mean of state dicts' floating-point entries (the
+    others are taken from the last one)."""
+    states = list(states)
+    last = states[-1]
+    return {
+        name: torch.stack([state[name] for state in states]).mean(0)
+        if value.is_floating_point()
+        else value
+        for name, value in last.items()
+    }
 
 
 def _silent(*args, **kwargs):

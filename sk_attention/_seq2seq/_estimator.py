@@ -18,7 +18,7 @@ from .._base import AttentionEstimator, TrainingData
 from .._sequences import chunk_slices
 from .._subwords import SUBWORD_KINDS, is_subword_tokenizer, subword_from_json
 from .._text import check_text_sequences, tokenize_items
-from .._training import progress
+from .._training import CheckpointAveraging, progress
 from ..metrics import sequence_accuracy
 from ._architectures import ARCHITECTURES
 from ._data import SequencePairDataset
@@ -185,6 +185,15 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         ``validation_fraction``.
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs.
+    average_checkpoints : int, default=3
+        When training ends, replace the weights of the selected epoch (the
+        one early stopping restored, or the last) by the mean of the weights
+        of the ``average_checkpoints`` epochs that end at it, if the mean
+        decodes the validation split at least as well (``valid_error``).
+        Averaging the last checkpoints is part of the published recipes of
+        both architectures; ``history_[-1]["averaged"]`` lists the epochs
+        averaged (empty when the mean was not kept). 1 turns it off, and
+        without a validation split nothing is averaged.
     gradient_clip : float or None, default=1.0
         Clip the gradient norm to this value (skorch's
         ``GradientNormClipping``); None disables clipping.
@@ -298,6 +307,7 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         "length_penalty": [Interval(Real, 0, None, closed="left")],
         "max_output_length": [Interval(Integral, 1, None, closed="left"), None],
         "predict_batch_size": [Interval(Integral, 1, None, closed="left")],
+        "average_checkpoints": [Interval(Integral, 1, None, closed="left")],
     }
 
     # The epoch whose decoded outputs are best, not the one of lowest loss.
@@ -347,6 +357,7 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         validation_fraction=0.1,
         early_stopping=True,
         n_iter_no_change=5,
+        average_checkpoints=3,
         gradient_clip=1.0,
         callbacks=None,
         warm_start=False,
@@ -385,6 +396,7 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
+        self.average_checkpoints = average_checkpoints
         self.gradient_clip = gradient_clip
         self.callbacks = callbacks
         self.warm_start = warm_start
@@ -500,19 +512,26 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
 
     def _make_net(self, module_params, encoding, seed, device):
         architecture = ARCHITECTURES[self.architecture]
-        callbacks = architecture.callbacks(self)
+        callbacks, closing = architecture.callbacks(self), []
         if self.validation_fraction is not None:
             # First: the schedules and early stopping read what it records.
             decoding = ValidationDecoding(
                 encoding["max_output_length_"], self.predict_batch_size
             )
             callbacks = [("validation_decoding", decoding), *callbacks]
+            if self.average_checkpoints > 1:
+                averaging = CheckpointAveraging(
+                    self.average_checkpoints, "valid_error", decoding.error
+                )
+                closing = [("checkpoint_averaging", averaging)]
         return NeuralNet(
             module=architecture.module,
             **{f"module__{name}": value for name, value in module_params.items()},
             criterion=SequenceLoss,
             criterion__label_smoothing=self.label_smoothing,
-            **self._skorch_params(seed, device, callbacks=callbacks),
+            **self._skorch_params(
+                seed, device, callbacks=callbacks, closing_callbacks=closing
+            ),
         )
 
     def _settings_to_json(self):

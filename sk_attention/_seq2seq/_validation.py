@@ -20,6 +20,7 @@ from rapidfuzz.distance import Levenshtein
 from skorch.callbacks import Callback
 
 from .._sequences import subset_indices
+from .._training import trained_module
 from ._inference import decode
 
 __all__ = ["ValidationDecoding"]
@@ -43,13 +44,20 @@ class ValidationDecoding(Callback):
     def on_epoch_end(self, net, dataset_valid=None, **kwargs):
         if dataset_valid is None:
             return
+        error, accuracy = self.scores(net, dataset_valid)
+        for name, value, better in (
+            ("valid_error", error, min),
+            ("valid_acc", accuracy, max),
+        ):
+            earlier = net.history[:-1, name] if len(net.history) > 1 else []
+            net.history.record(name, value)
+            net.history.record(f"{name}_best", better([value, *earlier]) == value)
+
+    def scores(self, net, dataset_valid):
+        """``(token error rate, exact match)`` of greedy decoding on a split."""
         sources, targets = _pairs(dataset_valid)
-        module = net.module_
-        accelerator = getattr(net, "accelerator", None)
-        if accelerator is not None:  # a prepared module may be wrapped
-            module = accelerator.unwrap_model(module)
         decoded = decode(
-            module,
+            trained_module(net),
             sources,
             batch_size=self.batch_size,
             max_length=self.max_length,
@@ -60,14 +68,11 @@ class ValidationDecoding(Callback):
         edits = sum(map(Levenshtein.distance, references, decoded))
         error = edits / max(1, sum(len(reference) for reference in references))
         accuracy = float(np.mean([d == r for d, r in zip(decoded, references)]))
-        for name, value, better in (
-            ("valid_error", error, min),
-            ("valid_acc", accuracy, max),
-        ):
-            earlier = net.history[:-1, name] if len(net.history) > 1 else []
-            net.history.record(name, value)
-            net.history.record(f"{name}_best", better([value, *earlier]) == value)
+        return error, accuracy
 
+    def error(self, net, dataset_valid):
+        """The token error rate alone, as :class:`CheckpointAveraging` scores."""
+        return self.scores(net, dataset_valid)[0]
 
 
 def _pairs(dataset):
