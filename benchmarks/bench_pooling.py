@@ -71,6 +71,18 @@ def best_time(function, repeats):
     return min(times)
 
 
+def best_times_alternating(functions, repeats):
+    """The best time of each function, called in turn ``repeats`` times, so
+    that a change in the machine's load falls on all of them alike."""
+    times = [[] for _ in functions]
+    for _ in range(repeats):
+        for function, measured in zip(functions, times):
+            start = time.perf_counter()
+            function()
+            measured.append(time.perf_counter() - start)
+    return [min(measured) for measured in times]
+
+
 def fitted_pool(X, y, **params):
     """A pool with trained-looking weights; one short epoch is enough here."""
     return AttentionPooling(max_epochs=1, random_state=0, **params).fit(X, y)
@@ -218,11 +230,14 @@ def encoders_vs_twins(n_samples, repeats, epochs):
         # Warm up both (first calls of kernels and allocators), untimed.
         clf.set_params(max_epochs=1).fit(X[:64], y[:64]).set_params(max_epochs=epochs)
         twin_encoder_fit(twin, X[:64], y[:64], 1)
-        ours_fit = best_time(lambda: clf.fit(X, y), repeats)
-        twin_fit_time = best_time(lambda: twin_encoder_fit(twin, X, y, epochs),
-                                  repeats)
-        ours_transform = best_time(lambda: clf.predict_proba(X), repeats)
-        twin_transform = best_time(lambda: twin_encoder_transform(twin, X), repeats)
+        ours_fit, twin_fit_time = best_times_alternating(
+            [lambda: clf.fit(X, y), lambda: twin_encoder_fit(twin, X, y, epochs)],
+            repeats,
+        )
+        ours_transform, twin_transform = best_times_alternating(
+            [lambda: clf.predict_proba(X), lambda: twin_encoder_transform(twin, X)],
+            2 * repeats,
+        )
         rows.append((encoder, ours_fit, twin_fit_time, ours_transform,
                      twin_transform))
     return rows

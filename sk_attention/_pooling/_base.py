@@ -425,7 +425,7 @@ class BaseAttentionPooling(AttentionEstimator):
         device = next(iter(module.state_dict().values())).device
         elements = _CHUNK_ELEMENTS if device.type == "cpu" else _GPU_CHUNK_ELEMENTS
         with torch.inference_mode():
-            chunks = sequences.chunks(module.step_width, elements)
+            chunks = sequences.chunks(module.step_width, elements * module.chunk_scale)
             for index, batch, lengths in progress(
                 chunks, self.verbose, type(self).__name__
             ):

@@ -13,9 +13,10 @@ the same interface and knows nothing of scikit-learn:
     returns the states, ``(batch, n_steps, output_size)``. The states of a
     sequence's real steps never depend on its padding (every encoder masks
     or orders its input so that padding cannot reach them).
-``output_size``, ``step_width``
-    The width of the states, and of the widest per-step intermediate (to
-    size inference chunks).
+``output_size``, ``step_width``, ``chunk_scale``
+    The width of the states, of the widest per-step intermediate, and how
+    many times the default number of values an inference chunk should hold
+    (the last two size inference chunks).
 
 :data:`SEQUENCE_ENCODERS` maps each name the ``encoder`` parameter accepts
 to its class; ``encoder=None`` is :class:`StepMLP`, the order-free per-step
@@ -58,6 +59,7 @@ class StepMLP(nn.Sequential):
         super().__init__(*layers)
         self.output_size = width
         self.step_width = max((input_size, *hidden_layer_sizes))
+        self.chunk_scale = 1
 
     def forward(self, X, lengths, mask):
         return super().forward(X)  # (batch, n_steps, output_size)
@@ -88,8 +90,11 @@ class _RecurrentEncoder(nn.Module):
             dropout=dropout if encoder_layers > 1 else 0.0,
         )
         self.output_size = 2 * units
-        # Steps run one after another over the whole chunk: wide chunks pay.
         self.step_width = max(input_size, self.output_size)
+        # Steps run one after another over the whole chunk, each a kernel
+        # call whose fixed cost its rows share: twice the rows predicted 13%
+        # faster with the GRU (benchmarks/bench_pooling.py, section 4).
+        self.chunk_scale = 2
 
     def forward(self, X, lengths, mask):
         return run_recurrent(self.rnn, X, lengths)[0]  # (batch, n_steps, output)
@@ -145,6 +150,7 @@ class ConvEncoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.output_size = encoder_size
         self.step_width = max(input_size, 2 * encoder_size)
+        self.chunk_scale = 1
 
     def forward(self, X, lengths, mask):
         keep = mask[..., None].to(X.dtype)  # (batch, n_steps, 1)
@@ -197,6 +203,7 @@ class TransformerEncoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.output_size = encoder_size
         self.step_width = max(input_size, 3 * encoder_size)
+        self.chunk_scale = 1
 
     def forward(self, X, lengths, mask):
         steps = X.shape[1]
