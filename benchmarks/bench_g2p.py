@@ -116,9 +116,10 @@ class LearningCurve(Callback):
 
     The clock is ``time.process_time`` (this process, all threads). The
     weights are evaluated after ``fit``, so evaluation costs no training
-    time. Stopping raises ``KeyboardInterrupt``, which skorch turns into the
-    end of ``fit`` after the other callbacks' train-end hooks (early
-    stopping still restores its best weights).
+    time; each epoch prints its CPU-minutes and validation scores.
+    Stopping raises ``KeyboardInterrupt``, which skorch turns into the end
+    of ``fit`` after the other callbacks' train-end hooks (early stopping
+    still restores its best weights).
     """
 
     def __init__(self, budget_minutes):
@@ -133,6 +134,13 @@ class LearningCurve(Callback):
         self.used_ += time.process_time() - self.started_
         weights = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
         self.epochs_.append((len(net.history), self.used_ / 60, weights))
+        row = net.history[-1]
+        print(
+            f"    epoch {len(net.history):3d} {self.used_ / 60:7.1f} CPU-min  "
+            f"valid_loss {row.get('valid_loss', np.nan):.4f}  "
+            f"valid_error {row.get('valid_error', np.nan):.4f}",
+            flush=True,
+        )
         self.started_ = time.process_time()
         if self.used_ / 60 >= self.budget_minutes:
             raise KeyboardInterrupt
