@@ -188,12 +188,13 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
     average_checkpoints : int, default=3
         When training ends, replace the weights of the selected epoch (the
         one early stopping restored, or the last) by the mean of the weights
-        of the ``average_checkpoints`` epochs that end at it, if the mean
-        decodes the validation split at least as well (``valid_error``).
-        Averaging the last checkpoints is part of the published recipes of
-        both architectures; ``history_[-1]["averaged"]`` lists the epochs
-        averaged (empty when the mean was not kept). 1 turns it off, and
-        without a validation split nothing is averaged.
+        of the ``average_checkpoints`` epochs that end at it (of as many as
+        ran, if fewer), if the mean decodes the validation split at least
+        as well (``valid_error``). Averaging the last checkpoints is part of
+        the published recipes of both architectures;
+        ``history_[-1]["averaged"]`` lists the epochs averaged (empty when
+        the mean was not kept). 1 turns it off, and without a validation
+        split nothing is averaged.
     gradient_clip : float or None, default=1.0
         Clip the gradient norm to this value (skorch's
         ``GradientNormClipping``); None disables clipping.
