@@ -163,6 +163,10 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         Sequences decoded at once by ``predict`` and ``attention_weights``.
     lr : float, default=1e-3
         Learning rate (for the Transformer, its peak; see ``warmup_steps``).
+        The recurrent model halves it when ``valid_error`` has not improved
+        for three epochs (PyTorch's ``ReduceLROnPlateau`` with
+        ``patience=2``, through skorch's ``LRScheduler``; needs
+        ``validation_fraction``).
     warmup_steps : int, default=200
         Transformer only. The learning rate rises linearly from 0 to ``lr``
         over this many batches, then decays as the inverse square root of
