@@ -419,3 +419,33 @@ def test_early_stopping_restores_the_epoch_of_lowest_decoded_error(reversal_data
     best = int(np.argmin(errors))
     for name, value in model.module_.state_dict().items():
         torch.testing.assert_close(value, states[best][name], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("lr_patience", [0, 2])
+def test_learning_rate_halves_after_lr_patience_epochs_without_a_new_best(
+    reversal_data, lr_patience
+):
+    X_train, y_train, _, _ = reversal_data
+    model = AttentionSeq2Seq(
+        embedding_dim=16,
+        hidden_size=32,
+        max_epochs=8,
+        lr=3e-3,
+        lr_patience=lr_patience,
+        early_stopping=False,
+        random_state=0,
+    ).fit(X_train[:300], y_train[:300])
+    # ReduceLROnPlateau's rule: a new best beats the best so far by 1e-4
+    # (relative); more than lr_patience epochs without one halve the rate.
+    best, waiting, halvings = np.inf, 0, 0
+    for error in model.history_[:, "valid_error"]:
+        if error < best * (1 - 1e-4):
+            best, waiting = error, 0
+        else:
+            waiting += 1
+        if waiting > lr_patience:
+            halvings, waiting = halvings + 1, 0
+    final_lr = model.net_.optimizer_.param_groups[0]["lr"]
+    assert final_lr == pytest.approx(3e-3 * 0.5**halvings)
+    if lr_patience == 0:
+        assert halvings > 0  # the data make some epochs worse than the best

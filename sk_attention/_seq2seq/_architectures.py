@@ -86,7 +86,8 @@ def _halve_on_plateau(estimator):
 
     It watches the decoded validation error, ``valid_error``, so it needs a
     validation split; Adam at a constant rate stalls long before the model
-    has learned what it can.
+    has learned what it can. ``lr_patience`` sets how many epochs without a
+    new best it waits.
     """
     if estimator.validation_fraction is None:
         return []
@@ -95,7 +96,7 @@ def _halve_on_plateau(estimator):
         monitor="valid_error",
         mode="min",
         factor=0.5,
-        patience=2,
+        patience=estimator.lr_patience,
     )
     return [("halve_on_plateau", schedule)]
 
