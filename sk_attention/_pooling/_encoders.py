@@ -50,6 +50,7 @@ class StepMLP(nn.Sequential):
     """
 
     parameters = ("hidden_layer_sizes", "dropout")
+    chunk_scale = 1
 
     def __init__(self, input_size, hidden_layer_sizes=(64, 64), dropout=0.0):
         layers, width = [], input_size
@@ -59,7 +60,6 @@ class StepMLP(nn.Sequential):
         super().__init__(*layers)
         self.output_size = width
         self.step_width = max((input_size, *hidden_layer_sizes))
-        self.chunk_scale = 1
 
     def forward(self, X, lengths, mask):
         return super().forward(X)  # (batch, n_steps, output_size)
@@ -77,6 +77,10 @@ class _RecurrentEncoder(nn.Module):
 
     parameters = ("encoder_size", "encoder_layers", "dropout")
     cell = None  # nn.GRU or nn.LSTM, set by the subclasses
+    # Steps run one after another over the whole chunk, each a kernel call
+    # whose fixed cost its rows share: twice the rows predicted 13% faster
+    # with the GRU (benchmarks/bench_pooling.py, section 4).
+    chunk_scale = 2
 
     def __init__(self, input_size, encoder_size=64, encoder_layers=1, dropout=0.0):
         super().__init__()
@@ -91,10 +95,6 @@ class _RecurrentEncoder(nn.Module):
         )
         self.output_size = 2 * units
         self.step_width = max(input_size, self.output_size)
-        # Steps run one after another over the whole chunk, each a kernel
-        # call whose fixed cost its rows share: twice the rows predicted 13%
-        # faster with the GRU (benchmarks/bench_pooling.py, section 4).
-        self.chunk_scale = 2
 
     def forward(self, X, lengths, mask):
         return run_recurrent(self.rnn, X, lengths)[0]  # (batch, n_steps, output)
@@ -129,6 +129,7 @@ class ConvEncoder(nn.Module):
     """
 
     parameters = ("encoder_size", "encoder_layers", "kernel_size", "dropout")
+    chunk_scale = 1
 
     def __init__(
         self, input_size, encoder_size=64, encoder_layers=2, kernel_size=5, dropout=0.0
@@ -150,7 +151,6 @@ class ConvEncoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.output_size = encoder_size
         self.step_width = max(input_size, 2 * encoder_size)
-        self.chunk_scale = 1
 
     def forward(self, X, lengths, mask):
         keep = mask[..., None].to(X.dtype)  # (batch, n_steps, 1)
@@ -188,6 +188,7 @@ class TransformerEncoder(nn.Module):
     """
 
     parameters = ("encoder_size", "encoder_layers", "encoder_heads", "dropout")
+    chunk_scale = 1
 
     def __init__(
         self, input_size, encoder_size=64, encoder_layers=2, encoder_heads=4,
@@ -203,7 +204,6 @@ class TransformerEncoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.output_size = encoder_size
         self.step_width = max(input_size, 3 * encoder_size)
-        self.chunk_scale = 1
 
     def forward(self, X, lengths, mask):
         steps = X.shape[1]

@@ -157,12 +157,15 @@ class AttentionPoolingNet(nn.Module):
         self.head = nn.Sequential(
             nn.Dropout(dropout), nn.Linear(num_heads * width, n_outputs)
         )
-        # Widest per-step intermediate, and the encoder's chunk preference:
-        # they size inference chunks.
+        # Widest per-step intermediate, used to size inference chunks.
         self.step_width = max(
             self.embedding.step_width, 2 * attention_size, num_heads * attention_size
         )
-        self.chunk_scale = self.embedding.chunk_scale
+
+    @property
+    def chunk_scale(self):
+        """The encoder's inference chunk size, in multiples of the default."""
+        return self.embedding.chunk_scale
 
     @property
     def n_pooled(self):
@@ -244,6 +247,8 @@ class MeanQueryPooling(nn.Module):
     n_features : int
     """
 
+    chunk_scale = 1  # inference chunks of the default size
+
     def __init__(self, n_features):
         super().__init__()
         self.standardize = _Standardize(n_features)
@@ -251,7 +256,6 @@ class MeanQueryPooling(nn.Module):
         self.num_heads = 1
         self.n_pooled = n_features
         self.step_width = n_features
-        self.chunk_scale = 1
 
     def pool(self, X, lengths, need_weights=True):
         """Same contract as :meth:`AttentionPoolingNet.pool`, with one head."""
