@@ -100,6 +100,9 @@ class AttentionEstimator(BaseEstimator):
     #: better there.
     _selection_metric = ("valid_loss", True)
 
+    #: Batches of learning-rate warm-up of the ``max_time`` schedule.
+    _warmup_batches = 0
+
     # -- hooks --------------------------------------------------------------
 
     def _check_params_together(self):

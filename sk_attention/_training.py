@@ -12,6 +12,7 @@ validation split that cannot be made names ``validation_fraction``.
 
 import collections
 import contextlib
+import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,6 +26,7 @@ __all__ = [
     "TRAINING_CONSTRAINTS",
     "CheckpointAveraging",
     "StopOnNonFiniteLoss",
+    "TimeBudget",
     "check_device",
     "make_callbacks",
     "make_optimizer",
@@ -45,6 +47,7 @@ TRAINING_CONSTRAINTS = {
     "early_stopping": ["boolean"],
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     "gradient_clip": [Interval(Real, 0, None, closed="neither"), None],
+    "max_time": [Interval(Real, 0, None, closed="neither"), None],
     "callbacks": [list, None],
     "warm_start": ["boolean"],
     "device": [str, torch.device],
@@ -224,7 +227,9 @@ def make_callbacks(
     gradients; early stopping (``early_stopping`` with
     ``n_iter_no_change``) watches ``monitor`` in the history (the validation
     loss unless the estimator records a better measure of what it is for)
-    and restores the best weights when it ends. ``closing`` (named pairs)
+    and restores the best weights when it ends. ``max_time`` adds a
+    :class:`TimeBudget`, with the warm-up of the estimator's
+    ``_warmup_batches``. ``closing`` (named pairs)
     runs after early stopping, so it sees the weights it restored. User
     callbacks come last, so they see the epoch as the defaults left it.
     """
@@ -233,6 +238,9 @@ def make_callbacks(
         callbacks.append(
             ("gradient_clip", GradientNormClipping(estimator.gradient_clip))
         )
+    if estimator.max_time is not None:
+        budget = TimeBudget(estimator.max_time, estimator._warmup_batches)
+        callbacks.append(("time_budget", budget))
     if estimator.early_stopping:
         callbacks.append(
             (
@@ -355,6 +363,77 @@ class CheckpointAveraging(Callback):
         if isinstance(stopping, EarlyStopping) and stopping.load_best:
             return stopping.best_epoch_
         return net.history[-1, "epoch"]
+
+
+class TimeBudget(Callback):
+    """Train within ``max_time`` seconds, annealing the learning rate to it.
+
+    Knowing when training must end, the schedule can spend the whole budget:
+    the learning rate falls linearly from its set value to zero at the end
+    of the last epoch that fits, as budget-aware training recommends (Li et
+    al., "Budgeted Training", ICLR 2020), instead of waiting for the
+    validation error to stall. With ``warmup_steps`` it first rises
+    linearly over that many batches. An epoch starts only if it is expected
+    to end within the budget (expected to last as long as the previous
+    one); the first always runs. Stopping ends ``fit`` as skorch's early
+    stopping does, so the other callbacks' train-end hooks still run.
+
+    It sets the rate of every parameter group at each training batch, so it
+    replaces any other learning-rate schedule.
+
+    Parameters
+    ----------
+    max_time : float
+        Seconds of wall-clock time from the start of training.
+    warmup_steps : int, default=0
+        Batches of linear warm-up.
+    clock : callable, default=time.monotonic
+        Returns the time in seconds.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skorch import NeuralNetRegressor
+    >>> X = np.linspace(-1, 1, 64, dtype=np.float32)[:, None]
+    >>> net = NeuralNetRegressor(torch.nn.Linear, module__in_features=1,
+    ...                          module__out_features=1, max_epochs=1000,
+    ...                          callbacks=[TimeBudget(0.5)], verbose=0)
+    >>> len(net.fit(X, 2 * X).history) < 1000
+    True
+    """
+
+    def __init__(self, max_time, warmup_steps=0, clock=time.monotonic):
+        self.max_time = max_time
+        self.warmup_steps = warmup_steps
+        self.clock = clock
+
+    def on_train_begin(self, net, **kwargs):
+        self.started_ = self.clock()
+        self.end_ = self.max_time  # seconds in: the end of the last epoch
+        self.epoch_started_ = None
+        self.steps_ = 0
+        self.base_lrs_ = [group["lr"] for group in net.optimizer_.param_groups]
+
+    def on_epoch_begin(self, net, **kwargs):
+        now = self.clock() - self.started_
+        if self.epoch_started_ is not None:
+            duration = now - self.epoch_started_
+            remaining = int((self.max_time - now) // duration) if duration else 0
+            if remaining < 1:
+                del net.history[-1]  # the row the net opened for this epoch
+                raise KeyboardInterrupt
+            self.end_ = now + remaining * duration
+        self.epoch_started_ = now
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if not training:
+            return
+        factor = max(0.0, 1.0 - (self.clock() - self.started_) / self.end_)
+        if self.warmup_steps:
+            factor *= min(1.0, (self.steps_ + 1) / self.warmup_steps)
+        self.steps_ += 1
+        for group, base in zip(net.optimizer_.param_groups, self.base_lrs_):
+            group["lr"] = base * factor
 
 
 def _mean_state(states):

@@ -125,6 +125,7 @@ class BaseAttentionPooling(AttentionEstimator):
         early_stopping=False,
         n_iter_no_change=10,
         gradient_clip=None,
+        max_time=None,
         callbacks=None,
         warm_start=False,
         device="cpu",
@@ -158,6 +159,7 @@ class BaseAttentionPooling(AttentionEstimator):
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
         self.gradient_clip = gradient_clip
+        self.max_time = max_time
         self.callbacks = callbacks
         self.warm_start = warm_start
         self.device = device

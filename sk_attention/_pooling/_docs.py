@@ -111,6 +111,12 @@ default="adam"
         Patience of early stopping, in epochs.
     gradient_clip : float or None, default=None
         Clip the gradient norm to this value.
+    max_time : float or None, default=None
+        Seconds of training (wall-clock) ``fit`` may take. An epoch starts
+        only if it is expected to end within them (the first always runs),
+        and the learning rate falls linearly from ``lr`` to zero at the end
+        of the last epoch that fits (skorch callback ``TimeBudget``).
+        ``max_epochs`` and early stopping still apply.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks passed to the skorch net.
     warm_start : bool, default=False

@@ -81,15 +81,16 @@ def _check_rnn(estimator):
         )
 
 
-def _halve_on_plateau(estimator):
+def _rnn_schedule(estimator):
     """Halve the recurrent model's learning rate when decoding stops improving.
 
     It watches the decoded validation error, ``valid_error``, so it needs a
     validation split; Adam at a constant rate stalls long before the model
     has learned what it can. ``lr_patience`` sets how many epochs without a
-    new best it waits.
+    new best it waits. With ``max_time`` the shared ``TimeBudget`` anneals
+    the rate instead.
     """
-    if estimator.validation_fraction is None:
+    if estimator.max_time is not None or estimator.validation_fraction is None:
         return []
     schedule = LRScheduler(
         policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
@@ -123,9 +124,14 @@ def _check_transformer(estimator):
         )
 
 
-def _warmup(estimator):
-    """The Transformer's learning-rate warm-up, when ``warmup_steps`` asks."""
-    if not estimator.warmup_steps:
+def _transformer_schedule(estimator):
+    """The Transformer's learning-rate warm-up, when ``warmup_steps`` asks.
+
+    Then the rate decays as the inverse square root of the step. With
+    ``max_time`` the shared ``TimeBudget`` warms up and anneals instead
+    (see ``AttentionSeq2Seq._warmup_batches``).
+    """
+    if estimator.max_time is not None or not estimator.warmup_steps:
         return []
     schedule = LRScheduler(
         policy=torch.optim.lr_scheduler.LambdaLR,
@@ -155,14 +161,14 @@ ARCHITECTURES = {
         module=Seq2SeqModule,
         module_params=_rnn_params,
         check_params=_check_rnn,
-        callbacks=_halve_on_plateau,
+        callbacks=_rnn_schedule,
         attention_per_head=False,
     ),
     "transformer": Architecture(
         module=TransformerSeq2SeqModule,
         module_params=_transformer_params,
         check_params=_check_transformer,
-        callbacks=_warmup,
+        callbacks=_transformer_schedule,
         attention_per_head=True,
     ),
 }
