@@ -18,7 +18,10 @@ SMALL = dict(
     hidden_layer_sizes=(16,),
     attention_size=16,
     dropout=0.0,
-    lr=1e-2,
+    # At a constant 1e-2 the Transformer's last epochs bounce, and where it
+    # ends moved with the thread count and the CPU (0.94 to 1.0 over seeds);
+    # at 5e-3 every encoder ends at 0.98 or more for every seed tried.
+    lr=5e-3,
     random_state=0,
 )
 
