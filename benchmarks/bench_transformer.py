@@ -2,14 +2,15 @@
 PyTorch twin built on ``torch.nn.Transformer``.
 
 Both sides train the same network shape (pre-norm encoder and decoder of
-``--layers`` layers, model size 128, 4 heads, feed-forward 512, dropout 0.1,
-sinusoidal positions, Adam at a constant learning rate, gradient-norm
-clipping at 1, batch 64) on the same generated dates, in one process, with
-one torch thread. Ours runs through the public estimator (``fit`` /
-``predict``: skorch, validation, strings in and out included); the twin is
-``torch.nn.Transformer(norm_first=True, batch_first=True)`` in a plain loop
-over the same kind of length-bucketed batches. Epochs and decoding runs
-alternate between the sides so that a change in machine load hits both.
+``--layers`` layers, model size 128, 4 heads, feed-forward 512, dropout 0.1
+on embeddings and block outputs, sinusoidal positions, Adam at a constant
+learning rate, gradient-norm clipping at 1, batch 64) on the same generated
+dates, in one process, with one torch thread. Ours runs through the public
+estimator (``fit`` / ``predict``: skorch, validation, strings in and out
+included); the twin is ``torch.nn.Transformer(norm_first=True,
+batch_first=True)`` in a plain loop over the same kind of length-bucketed
+batches. Epochs and decoding runs alternate between the sides so that a
+change in machine load hits both.
 
 Greedy decoding: ours steps the decoder one position at a time on its
 key/value cache; ``nn.Transformer`` has no cache, so the twin re-runs its
@@ -122,6 +123,10 @@ class TwinTransformer(nn.Module):
             batch_first=True,
             norm_first=True,
         )
+        # Ours drops no units inside the feed-forward blocks; nor does the twin.
+        layers = (*self.transformer.encoder.layers, *self.transformer.decoder.layers)
+        for layer in layers:
+            layer.dropout = nn.Identity()
         self.dropout = nn.Dropout(DROPOUT)
         self.output = nn.Linear(MODEL_SIZE, target_vocab)
 

@@ -174,6 +174,18 @@ def test_save_load_and_pickle_round_trip(positional_encoding, tmp_path):
     assert list(pickle.loads(pickle.dumps(model)).predict(PAIRS_X)) == expected
 
 
+def test_feed_forward_weights_keep_the_names_of_earlier_files():
+    # The block's inner dropout was removed; files saved with it name the
+    # output layer 3, and must still load.
+    module = TransformerSeq2SeqModule(8, 8, model_size=16, num_heads=2)
+    names = {
+        name.split("feedforward.")[1]
+        for name in module.state_dict()
+        if "feedforward." in name
+    }
+    assert names == {"0.weight", "0.bias", "3.weight", "3.bias"}
+
+
 def test_warmup_schedule_rises_then_decays():
     model = AttentionSeq2Seq(**{**TINY, "warmup_steps": 6, "max_epochs": 3})
     model.fit(PAIRS_X, PAIRS_Y)  # 4 batches per epoch, 12 in all
