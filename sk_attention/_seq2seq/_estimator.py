@@ -113,8 +113,7 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
     dropout : float, default=0.1
         RNN: on embeddings, between layers and before the output layer.
         Transformer: on embeddings and on the output of every attention and
-        feed-forward block (not inside the feed-forward blocks, as in
-        Vaswani et al. 2017).
+        feed-forward block, not inside them (Vaswani et al. 2017).
     attention_dropout : float, default=0.0
         Both architectures. Dropout on the attention weights during
         training: each step randomly ignores some of the steps it attends
