@@ -174,6 +174,19 @@ def test_save_load_and_pickle_round_trip(positional_encoding, tmp_path):
     assert list(pickle.loads(pickle.dumps(model)).predict(PAIRS_X)) == expected
 
 
+def test_feed_forward_blocks_drop_no_units_inside():
+    # Dropout acts on the blocks' outputs only (Vaswani et al. 2017).
+    torch.manual_seed(0)
+    module = TransformerSeq2SeqModule(8, 8, model_size=16, num_heads=2, dropout=0.5)
+    module.train()
+    x = torch.randn(3, 5, 16)
+    for layer in (*module.encoder_layers, *module.decoder.layers):
+        assert torch.equal(layer.feedforward(x), layer.feedforward(x))
+    # The layer still drops the block's output.
+    layer, mask = module.encoder_layers[0], torch.ones(3, 5, dtype=torch.bool)
+    assert not torch.equal(layer(x, mask), layer(x, mask))
+
+
 def test_feed_forward_weights_keep_the_names_of_earlier_files():
     # The block's inner dropout was removed; files saved with it name the
     # output layer 3, and must still load.
