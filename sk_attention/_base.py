@@ -21,6 +21,17 @@ warm start
     the first fit). Settings that would change the network raise a
     ``ValueError`` naming them. The fitted net is not touched until the new
     one has finished training.
+``"auto"`` settings
+    A setting whose best value depends on the data (width, depth, updates,
+    schedule) may default to ``"auto"``. Each estimator class lists the
+    rule that resolves it in :attr:`~AttentionEstimator._auto_rules`;
+    ``fit`` resolves every rule once the data is validated, builds and
+    trains the network from the resolved values, and stores each resolved
+    value as the fitted attribute of the parameter's name plus ``_``
+    (``hidden_size_``), as scikit-learn resolves ``early_stopping="auto"``.
+    The parameters themselves keep ``"auto"``, so ``get_params``, ``clone``
+    and grid searches see what the user set. A warm start keeps the values
+    the first fit resolved, so that the network it continues is the same.
 ``save`` / ``load``
     One safetensors file with the settings, the encoding and the history as
     JSON. Loading validates the settings like constructor arguments, names
@@ -35,7 +46,7 @@ Fitted attributes common to all: ``module_`` (the torch network), ``net_``
 import copy
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 
 import torch
 from sklearn.base import BaseEstimator
@@ -60,7 +71,10 @@ from ._training import (
     torch_seed,
 )
 
-__all__ = ["AttentionEstimator", "TrainingData"]
+__all__ = ["AUTO", "AttentionEstimator", "TrainingData"]
+
+#: The parameter value that ``fit`` resolves from the data.
+AUTO = "auto"
 
 _Estimator = TypeVar("_Estimator", bound="AttentionEstimator")
 
@@ -103,10 +117,21 @@ class AttentionEstimator(BaseEstimator):
     #: Batches of learning-rate warm-up of the ``max_time`` schedule.
     _warmup_batches = 0
 
+    #: Parameter name -> ``rule(estimator, encoding, training)``: the value
+    #: ``fit`` uses when the parameter is ``"auto"``. ``estimator`` holds the
+    #: values resolved so far (rules run in this order), ``encoding`` and
+    #: ``training`` are what :meth:`_prepare_data` returned. The rule of
+    #: each parameter is written in its docstring.
+    _auto_rules: Mapping[str, Callable] = {}
+
     # -- hooks --------------------------------------------------------------
 
     def _check_params_together(self):
-        """Checks that involve several parameters; run before any data check."""
+        """Checks that involve several parameters.
+
+        ``fit`` runs them before any data check, when a setting may still be
+        ``"auto"`` (a check skips those), and again on the resolved values.
+        """
         if self.early_stopping and self.validation_fraction is None:
             raise ValueError(
                 "early_stopping=True needs a validation split to watch; set "
@@ -198,26 +223,62 @@ class AttentionEstimator(BaseEstimator):
         encoding, training = self._prepare_data(
             X, y, None if previous is None else self._fitted_encoding()
         )
+        resolved = self._resolve_auto(encoding, training, previous is not None)
+        # Everything below reads the resolved values through ``spec``, a
+        # copy; ``self`` keeps "auto" and is only assigned at the end.
+        spec = self._with_resolved(resolved)
+        spec._check_params_together()
         if training.dataset is None:
-            module = self._untrained_module(encoding)
+            module = spec._untrained_module(encoding)
             if training.prepare_module is not None:
                 training.prepare_module(module)
-            self._set_fitted(encoding, None, module.to(device))
+            self._set_fitted(encoding, None, module.to(device), resolved)
             return self
-        module_params = self._module_params(encoding)
+        module_params = spec._module_params(encoding)
         if previous is not None:
             self._check_same_network(previous, module_params)
         seed = torch_seed(self.random_state)
         with seeded(seed, device):
-            net = self._make_net(module_params, encoding, seed, device)
+            net = spec._make_net(module_params, encoding, seed, device)
             net.initialize()
             if previous is not None:
                 _continue_from(previous, net)
             elif training.prepare_module is not None:
                 training.prepare_module(net.module_)
             net.partial_fit(training.dataset, training.y)
-        self._set_fitted(encoding, net, net.module_)
+        self._set_fitted(encoding, net, net.module_, resolved)
         return self
+
+    def _resolve_auto(self, encoding, training, warm_start):
+        """The value of every parameter of :attr:`_auto_rules`, resolved.
+
+        A parameter set to ``"auto"`` gets its rule's value (on a warm
+        start, the value the first fit resolved); any other value is kept.
+        """
+        resolved = {}
+        for name, rule in self._auto_rules.items():
+            value = getattr(self, name)
+            if _is_auto(value):
+                if warm_start:
+                    value = getattr(self, f"{name}_")
+                else:
+                    value = rule(self._with_resolved(resolved), encoding, training)
+            resolved[name] = value
+        return resolved
+
+    def _with_resolved(self, resolved):
+        """A shallow copy of the estimator with ``resolved`` as its settings.
+
+        Parameters still ``"auto"`` and missing from ``resolved`` keep the
+        string; the checks that run before the data is read skip them.
+        """
+        spec = copy.copy(self)
+        vars(spec).update(resolved)
+        return spec
+
+    def _resolved_params(self):
+        """The fitted values of the parameters of :attr:`_auto_rules`."""
+        return {name: getattr(self, f"{name}_") for name in self._auto_rules}
 
     def _net_to_continue(self):
         """The fitted net a warm start continues, or None."""
@@ -243,11 +304,12 @@ class AttentionEstimator(BaseEstimator):
                 "warm_start=False to train a new network, or restore them."
             )
 
-    def _set_fitted(self, encoding, net, module):
+    def _set_fitted(self, encoding, net, module, resolved):
         """Assign every fitted attribute at once."""
         vars(self).update(
             {
                 **encoding,
+                **{f"{name}_": value for name, value in resolved.items()},
                 "net_": net,
                 "module_": module,
                 "history_": None if net is None else net.history,
@@ -282,6 +344,7 @@ class AttentionEstimator(BaseEstimator):
         check_is_fitted(self)
         config = {
             "params": self._settings_to_json(),
+            "resolved": self._resolved_params(),
             **self._encoding_to_config(self._fitted_encoding()),
             "history": None if self.history_ is None else self.history_.to_list(),
         }
@@ -327,7 +390,10 @@ class AttentionEstimator(BaseEstimator):
         except TypeError as error:
             raise ValueError(f"{path!r} holds unknown settings: {error}") from None
         estimator._validate_params()  # a file's settings are checked like arguments
-        estimator._check_params_together()
+        resolved = _saved_resolution(estimator, config)
+        spec = estimator._with_resolved(resolved)
+        spec._validate_params()  # and so are the values fit resolved
+        spec._check_params_together()
         encoding = estimator._encoding_from_config(config)
         # Files of format 1.0 did not always store the history.
         history = config.get(
@@ -337,23 +403,52 @@ class AttentionEstimator(BaseEstimator):
         )
         device = check_device(estimator.device)
         try:
-            if estimator._trains(encoding):
-                net = estimator._make_net(
-                    estimator._module_params(encoding), encoding, 0, device
-                )
+            if spec._trains(encoding):
+                net = spec._make_net(spec._module_params(encoding), encoding, 0, device)
                 with seeded(0, device):  # the caller's torch RNG is untouched
                     net.initialize()
                 net.history = History(history or [])
                 module = net.module_
             else:
-                net, module = None, estimator._untrained_module(encoding)
+                net, module = None, spec._untrained_module(encoding)
             module.load_state_dict(state_dict)
         except (RuntimeError, KeyError, TypeError, ValueError) as error:
             raise ValueError(
                 f"The tensors in {path!r} do not fit the saved configuration: {error}"
             ) from None
-        estimator._set_fitted(encoding, net, module.to(device))
+        estimator._set_fitted(encoding, net, module.to(device), resolved)
         return estimator
+
+
+def _is_auto(value):
+    return isinstance(value, str) and value == AUTO
+
+
+def _saved_resolution(estimator, config):
+    """The resolved ``"auto"`` settings of a loaded model.
+
+    Files written before format 1.3 have no resolved values: no parameter
+    could be ``"auto"``, so their settings hold what the fit used.
+    """
+    older = config.format_version in ("1.0", "1.1", "1.2")
+    saved = config.get("resolved", dict, **({"default": {}} if older else {}))
+    unknown = sorted(set(saved) - set(estimator._auto_rules))
+    if unknown:
+        raise ValueError(
+            f"{config.path!r} holds resolved values of {unknown} in its model "
+            f"configuration; {type(estimator).__name__} resolves none of them."
+        )
+    resolved = {}
+    for name in estimator._auto_rules:
+        value = saved.get(name, getattr(estimator, name))
+        if _is_auto(value):
+            raise ValueError(
+                f"{config.path!r} lacks the value fit resolved for {name}='auto' "
+                "in its model configuration; the file is incomplete or was not "
+                "written by sk_attention."
+            )
+        resolved[name] = value
+    return resolved
 
 
 def _continue_from(previous, net):

@@ -37,8 +37,9 @@ __all__ = [
 #: readers may ignore; the major part when older readers cannot read a file.
 #: 1.1: every estimator stores its training history. 1.2: seq2seq models store
 #: their subword tokenizers (or null), the pooling estimators their
-#: vocabulary (null for numeric input).
-FORMAT_VERSION = "1.2"
+#: vocabulary (null for numeric input). 1.3: every estimator stores the values
+#: ``fit`` resolved for its ``"auto"`` settings.
+FORMAT_VERSION = "1.3"
 _METADATA_KEY = "sk_attention"
 
 

@@ -261,7 +261,8 @@ def test_a_file_with_a_value_of_the_wrong_type_is_refused_naming_it(fitted, save
         document, tensors = _read(saved)
         where = document["config"] if section is None else document["config"][section]
         # A JSON object stands where no part of any configuration holds one.
-        where[key] = {"unexpected": True} if key not in ("params", "fitted") else 3
+        objects = ("params", "fitted", "resolved")
+        where[key] = {"unexpected": True} if key not in objects else 3
         broken = saved.with_name(f"mistyped-{key}.safetensors")
         _reseal(broken, document, tensors)
         with pytest.raises(ValueError, match=key):
