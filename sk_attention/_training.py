@@ -370,9 +370,10 @@ class TimeBudget(Callback):
 
     Knowing when training must end, the schedule can spend the whole budget:
     the learning rate falls linearly from its set value to zero at the end
-    of the last epoch that fits, as budget-aware training recommends (Li et
-    al., "Budgeted Training", ICLR 2020), instead of waiting for the
-    validation error to stall. With ``warmup_steps`` it first rises
+    of the last epoch that fits (or, if sooner, the net's last of
+    ``max_epochs``), as budget-aware training recommends (Li et al.,
+    "Budgeted Training", ICLR 2020), instead of waiting for the validation
+    error to stall. With ``warmup_steps`` it first rises
     linearly over that many batches. An epoch starts only if it is expected
     to end within the budget (expected to last as long as the previous
     one); the first always runs. Stopping ends ``fit`` as skorch's early
@@ -411,6 +412,7 @@ class TimeBudget(Callback):
         self.started_ = self.clock()
         self.end_ = self.max_time  # seconds in: the end of the last epoch
         self.epoch_started_ = None
+        self.epochs_ = 0  # epochs of this fit begun
         self.steps_ = 0
         self.base_lrs_ = [group["lr"] for group in net.optimizer_.param_groups]
 
@@ -422,8 +424,11 @@ class TimeBudget(Callback):
             if remaining < 1:
                 del net.history[-1]  # the row the net opened for this epoch
                 raise KeyboardInterrupt
+            # The last epoch is the last that fits, or the last max_epochs allows.
+            remaining = min(remaining, net.max_epochs - self.epochs_)
             self.end_ = now + remaining * duration
         self.epoch_started_ = now
+        self.epochs_ += 1
 
     def on_batch_begin(self, net, training=False, **kwargs):
         if not training:

@@ -429,7 +429,7 @@ def test_learning_rate_halves_after_lr_patience_epochs_without_a_new_best(
     model = AttentionSeq2Seq(
         embedding_dim=16,
         hidden_size=32,
-        max_epochs=8,
+        max_epochs=12,
         lr=3e-3,
         lr_patience=lr_patience,
         early_stopping=False,

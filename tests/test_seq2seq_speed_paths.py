@@ -1,8 +1,9 @@
-"""The fused decoder computes exactly what the textbook decoder computes.
+"""The fused decoders compute exactly what the textbook decoder computes.
 
 The reference below runs the decoder the plain way, with the same
-parameters: ``nn.GRUCell`` / ``nn.LSTMCell`` on ``[embedding; feed]``, the
-attention module on the raw encoder outputs, and ``tanh(W_c [h; c])``.
+parameters: ``nn.GRUCell`` / ``nn.LSTMCell`` on ``[embedding; feed]`` (on
+the embedding alone without input feeding), the attention module on the
+raw encoder outputs, and ``tanh(W_c [h; c])``, one step at a time.
 """
 
 import dataclasses
@@ -31,7 +32,9 @@ def reference_forward(module, source, lengths, target_input):
     feed = torch.zeros_like(hidden[0])
     logits, weights = [], []
     for token in target_input.t():
-        inputs = torch.cat([decoder.embedding(token), feed], dim=-1)
+        inputs = decoder.embedding(token)
+        if decoder.input_feeding:
+            inputs = torch.cat([inputs, feed], dim=-1)
         for index, cell in enumerate(decoder.cells):
             layers[index] = cell(inputs, layers[index])
             inputs = layers[index][0] if decoder.cell == "lstm" else layers[index]
@@ -44,12 +47,12 @@ def reference_forward(module, source, lengths, target_input):
     return torch.stack(logits, 1), torch.stack(weights, 1)
 
 
-def make_module(cell, attention, num_layers):
+def make_module(cell, attention, num_layers, input_feeding=True):
     torch.manual_seed(0)
     module = Seq2SeqModule(
         9, 11, embedding_dim=6, hidden_size=8, num_layers=num_layers,
         bidirectional=True, dropout=0.0, cell=cell, attention=attention,
-        attention_size=5,
+        attention_size=5, input_feeding=input_feeding,
     )
     return module.eval()
 
@@ -109,11 +112,12 @@ def test_training_encoder_matches_the_packed_rnn(cell, num_layers, bidirectional
     torch.testing.assert_close(packed_final, final, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("input_feeding", [True, False])
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
-@pytest.mark.parametrize("attention", ["additive", "dot", "general"])
+@pytest.mark.parametrize("attention", ["additive", "dot", "general", "gated"])
 @pytest.mark.parametrize("num_layers", [1, 2])
-def test_fused_forward_matches_the_cells(cell, attention, num_layers):
-    module = make_module(cell, attention, num_layers)
+def test_fused_forward_matches_the_cells(cell, attention, num_layers, input_feeding):
+    module = make_module(cell, attention, num_layers, input_feeding)
     source, lengths, target_input = make_batch()
     logits, weights = module(source, lengths, target_input, need_weights=True)
     expected_logits, expected_weights = reference_forward(
@@ -124,9 +128,10 @@ def test_fused_forward_matches_the_cells(cell, attention, num_layers):
     assert torch.all(weights[1, :, 4:] == 0) and torch.all(weights[2, :, 2:] == 0)
 
 
+@pytest.mark.parametrize("input_feeding", [True, False])
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
-def test_fused_gradients_match_the_cells(cell):
-    module = make_module(cell, "additive", 1)
+def test_fused_gradients_match_the_cells(cell, input_feeding):
+    module = make_module(cell, "additive", 2, input_feeding)
     source, lengths, target_input = make_batch()
     fused = module(source, lengths, target_input).square().sum()
     fused_grads = torch.autograd.grad(fused, list(module.parameters()))
@@ -141,9 +146,11 @@ def test_fused_gradients_match_the_cells(cell):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-6, msg=name)
 
 
+@pytest.mark.parametrize("input_feeding", [True, False])
+@pytest.mark.parametrize("attention", ["additive", "scaled_dot"])
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
-def test_stepwise_logits_match_teacher_forcing(cell):
-    module = make_module(cell, "additive", 2)
+def test_stepwise_logits_match_teacher_forcing(cell, attention, input_feeding):
+    module = make_module(cell, attention, 2, input_feeding)
     source, lengths, target_input = make_batch()
     logits = module(source, lengths, target_input)
     memory = module.encode(source, lengths)
@@ -217,3 +224,34 @@ def test_rows_leaving_the_beam_search_early_keep_their_answers():
             assert torch.all(together[row, width:] == PAD)
     ends = [(row == EOS).nonzero()[:1].tolist() for row in together]
     assert len({tuple(map(tuple, end)) for end in ends}) > 2  # scattered ends
+
+
+def test_parallel_attention_in_chunks_of_steps_is_the_same(monkeypatch):
+    from sk_attention._seq2seq import _model
+
+    module = make_module("lstm", "additive", 1, input_feeding=False)
+    source, lengths, target_input = make_batch()
+    whole = module(source, lengths, target_input, need_weights=True)
+    # One target step per chunk: 3 rows x 7 source steps x 5 units each.
+    monkeypatch.setattr(_model, "_SCORE_CHUNK_ELEMENTS", 3 * 7 * 5)
+    chunked = module(source, lengths, target_input, need_weights=True)
+    for got, want in zip(chunked, whole):
+        torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-7)
+
+
+def test_without_input_feeding_the_training_pass_has_no_loop_over_steps():
+    # The recurrence and attention of all steps run as a fixed number of
+    # kernels, whatever the target length; input feeding loops over them.
+    source, lengths, _ = make_batch()
+
+    def operator_calls(module, target_length):
+        target_input = torch.randint(1, 11, (3, target_length))
+        with torch.profiler.profile() as profile:
+            module(source, lengths, target_input).sum().backward()
+        return sum(event.count for event in profile.key_averages())
+
+    for input_feeding in (False, True):
+        module = make_module("lstm", "additive", 2, input_feeding).train()
+        operator_calls(module, 4)  # the first call does one-off work
+        short, long = operator_calls(module, 8), operator_calls(module, 32)
+        assert (short == long) != input_feeding, (input_feeding, short, long)

@@ -94,6 +94,13 @@ def test_max_epochs_still_bounds_training():
     assert len(net.history) == 3
 
 
+def test_rate_reaches_zero_at_max_epochs_when_it_ends_training_first():
+    # The budget would fit 99 epochs of 1 s, but max_epochs ends at the fourth:
+    # after the first epoch the end is known to be 4 s.
+    _, rates = _fit(max_time=100.0, max_epochs=4)
+    np.testing.assert_allclose(rates, [0.1, 0.075, 0.05, 0.025])
+
+
 PAIRS = (["abc", "bca", "cab", "acb"] * 8, ["c b a", "a c b", "b a c", "b c a"] * 8)
 
 
@@ -108,7 +115,7 @@ def test_seq2seq_with_max_time_anneals_instead_of_its_own_schedule(architecture)
     assert not {"halve_on_plateau", "warmup"} & set(names)
     assert len(model.history_) < 1000
     assert all("train_loss" in row for row in model.history_)
-    assert model.net_.optimizer_.param_groups[0]["lr"] < model.lr
+    assert model.net_.optimizer_.param_groups[0]["lr"] < model.lr_
 
 
 def test_seq2seq_without_max_time_keeps_its_schedule():

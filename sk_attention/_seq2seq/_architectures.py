@@ -67,6 +67,8 @@ def _rnn_params(estimator, encoding):
         "hidden_size": estimator.hidden_size,
         "bidirectional": estimator.bidirectional,
         "cell": estimator.cell,
+        "input_feeding": estimator.input_feeding,
+        "training_precision": estimator.precision,
         "attention": estimator.attention,
         "attention_size": estimator.attention_size or estimator.hidden_size,
         "attention_dropout": estimator.attention_dropout,
@@ -74,6 +76,8 @@ def _rnn_params(estimator, encoding):
 
 
 def _check_rnn(estimator):
+    if isinstance(estimator.hidden_size, str):
+        return  # "auto", checked once resolved
     if estimator.bidirectional and estimator.hidden_size % 2:
         raise ValueError(
             f"hidden_size must be even when bidirectional=True (each "
@@ -115,6 +119,8 @@ def _transformer_params(estimator, encoding):
 
 
 def _check_transformer(estimator):
+    if isinstance(estimator.hidden_size, str):
+        return  # "auto", checked once resolved
     if estimator.hidden_size % estimator.num_heads:
         raise ValueError(
             f"hidden_size must be a multiple of num_heads with "

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 
 from .._attention import ATTENTION_SCORES
-from .._base import AttentionEstimator, TrainingData
+from .._base import AUTO, AttentionEstimator, TrainingData
 from .._sequences import chunk_slices
 from .._subwords import SUBWORD_KINDS, is_subword_tokenizer, subword_from_json
 from .._text import check_text_sequences, tokenize_items
@@ -34,6 +34,7 @@ from ._encoding import (
 from ._inference import decode
 from ._model import SequenceLoss
 from ._outputs import OutputsMixin
+from ._sizing import SIZE_RULES
 from ._validation import ValidationDecoding
 
 __all__ = ["AttentionSeq2Seq"]
@@ -49,6 +50,7 @@ _TOKENIZER_CONSTRAINT = [
     HasMethods(["encode", "to_str"]),  # a tokenizers.Tokenizer
 ]
 _TOKENIZERS = ("source_tokenizer", "target_tokenizer")
+_AUTO = StrOptions({AUTO})
 # How a model file's settings hold a given tokenizers.Tokenizer.
 _SUBWORD_SETTING = "tokenizers.Tokenizer"
 
@@ -59,9 +61,8 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
     An encoder reads each source sequence; a decoder writes the output one
     token at a time, attending at every step over all encoder outputs with
     a learned softmax (the attention weights). Two architectures: a
-    recurrent encoder-decoder that feeds its attentional vector back in at
-    the next step (the default), or a Transformer, built of multi-head
-    self-attention and cross-attention. Training runs on skorch with teacher
+    recurrent encoder-decoder (the default), or a Transformer, built of
+    multi-head self-attention and cross-attention. Training runs on skorch with teacher
     forcing; prediction decodes with batched greedy or beam search.
 
     Parameters marked "RNN only" or "Transformer only" are ignored by the
@@ -84,20 +85,32 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         additive rule of Ilse et al. (2018).
     cell : {"lstm", "gru"}, default="lstm"
         RNN only. The recurrent cell of encoder and decoder.
-    embedding_dim : int, default=64
+    input_feeding : bool, default=False
+        RNN only. Whether the decoder feeds each step's attentional vector
+        (its state combined with the attended context) into the next step
+        (Luong et al. 2015, Section 3.3), so that it knows where it
+        attended before. Without it the decoder's recurrence reads only the
+        previous token, so training runs its layers over the whole target
+        in one fused kernel call and attends from all steps at once instead
+        of looping over the steps, which learns more per CPU-minute (see
+        the benchmarks page of the documentation).
+    embedding_dim : int or "auto", default="auto"
         RNN only. Size of the token embeddings (source and target); the
-        Transformer's embeddings have ``hidden_size`` features.
-    hidden_size : int, default=128
+        Transformer's embeddings have ``hidden_size`` features. ``"auto"``:
+        64 below 20,000 training pairs, else 128.
+    hidden_size : int or "auto", default="auto"
         RNN: size of the encoder outputs and of the decoder state; with
         ``bidirectional=True`` each encoder direction has ``hidden_size // 2``
         units (so it must be even). Transformer: the model size (embeddings
-        and every layer's output), a multiple of ``num_heads``.
+        and every layer's output), a multiple of ``num_heads``. ``"auto"``:
+        128 below 20,000 training pairs, else 256.
     attention_size : int, default=None
         RNN only. Hidden size of the scoring network of ``"additive"`` and
         ``"gated"`` attention; None uses ``hidden_size``.
-    num_layers : int, default=1
+    num_layers : int or "auto", default="auto"
         Layers of the encoder and of the decoder: recurrent layers, or
-        Transformer blocks.
+        Transformer blocks. ``"auto"``: 1 below 20,000 training pairs,
+        else 2.
     bidirectional : bool, default=True
         RNN only. Whether the encoder reads the source in both directions.
     num_heads : int, default=4
@@ -110,19 +123,28 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         length), or a learned vector per position, for up to twice the
         longest source or ``max_output_length`` positions, whichever is more
         (longer inputs are refused in ``predict``).
-    dropout : float, default=0.1
+    dropout : float or "auto", default="auto"
         RNN: on embeddings, between layers and before the output layer.
         Transformer: on embeddings and on the output of every attention and
         feed-forward block, not inside them (Vaswani et al. 2017).
+        ``"auto"``: 0.1 below 20,000 training pairs, else 0.2.
     attention_dropout : float, default=0.0
         Both architectures. Dropout on the attention weights during
         training: each step randomly ignores some of the steps it attends
         to. ``attention_weights`` always reports the undropped weights.
-    label_smoothing : float, default=0.0
+    precision : {"float32", "bfloat16", "auto"}, default="auto"
+        RNN only. The number format of training's forward and backward
+        passes: ``"bfloat16"`` runs them under :func:`torch.autocast`, while
+        the weights, the optimizer and the loss stay float32; validation,
+        decoding and saved models are float32 either way. ``"auto"``:
+        ``"bfloat16"`` from 20,000 training pairs where the device computes
+        it natively (a CPU with AVX512-BF16 or AMX instructions, a CUDA GPU
+        with bfloat16 support), else ``"float32"``.
+    label_smoothing : float or "auto", default="auto"
         Both architectures. The training targets put this much probability
         mass uniformly over the vocabulary instead of all of it on the true
         token (Szegedy et al. 2016), which discourages over-confident
-        outputs.
+        outputs. ``"auto"``: 0 below 20,000 training pairs, else 0.1.
     source_tokenizer, target_tokenizer : {"char", "word", "bpe", "unigram"}, \
             callable, (callable, callable) or tokenizers.Tokenizer, \
             default="char"
@@ -154,27 +176,28 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
     max_output_length : int, default=None
         The most tokens a prediction may have (the end token included).
         None uses twice the longest target seen in ``fit``, plus one.
-    max_epochs : int, default=20
+    max_epochs : int or "auto", default="auto"
         Passes over the training data (early stopping may end sooner).
+        ``"auto"``: 20, or with ``max_time`` no bound but the time.
     batch_size : int, default=64
         Sequences per training batch. Batches group sequences of similar
         length, shuffled, so that padding costs little.
     predict_batch_size : int, default=256
         Sequences decoded at once by ``predict`` and ``attention_weights``.
-    lr : float, default=1e-3
+    lr : float or "auto", default="auto"
         Learning rate (for the Transformer, its peak; see ``warmup_steps``).
         The recurrent model halves it when ``valid_error`` has not reached
         a new best for more than ``lr_patience`` epochs (PyTorch's
         ``ReduceLROnPlateau`` through skorch's ``LRScheduler``; needs
         ``validation_fraction``). With ``max_time`` both architectures
-        anneal it to zero at the deadline instead.
-    lr_patience : int, default=2
+        anneal it to zero at the deadline instead. ``"auto"``: 1e-3 below
+        20,000 training pairs and for the Transformer, else 2e-3.
+    lr_patience : int or "auto", default="auto"
         Recurrent model only: epochs without a new best ``valid_error``
         it tolerates before halving ``lr``. 0 halves after every such
-        epoch, which suits large validation splits whose error is steady:
-        on CMUdict (105,493 training words) it cut the word error by 0.9
-        points within the same 60 CPU-minutes. On a few hundred pairs the
-        error is noisy, and 0 halves too often.
+        epoch, which suits large validation splits whose error is steady;
+        on a few hundred pairs the error is noisy, and 0 halves too often.
+        ``"auto"``: 2 below 20,000 training pairs, else 0.
     warmup_steps : int, default=200
         Transformer only. The learning rate rises linearly from 0 to ``lr``
         over this many batches, then decays as the inverse square root of
@@ -257,6 +280,10 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         lists (so it returns token lists).
     max_output_length_ : int
         The output bound used by ``predict``.
+    embedding_dim_, hidden_size_, num_layers_, dropout_, label_smoothing_, \
+lr_, lr_patience_, precision_, max_epochs_ : int, float or str
+        The values ``fit`` used: the parameter's, or the one its ``"auto"``
+        rule resolved from the number of training pairs.
 
     See Also
     --------
@@ -265,6 +292,12 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
 
     Notes
     -----
+    The size-aware defaults (``"auto"``) keep a small, quick model for a
+    few thousand pairs and build the larger one that learns more per
+    CPU-minute from 20,000 pairs on; set any of them to keep it fixed.
+    With about 100,000 pairs, give the training time you have with
+    ``max_time``.
+
     Composition rather than subclassing: the estimator builds a
     ``skorch.NeuralNet`` in ``fit``, so its own hyper-parameters are plain
     keyword arguments that scikit-learn validates and ``GridSearchCV`` can
@@ -311,19 +344,23 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         "architecture": [StrOptions(set(ARCHITECTURES))],
         "attention": [StrOptions(set(ATTENTION_SCORES))],
         "cell": [StrOptions({"lstm", "gru"})],
-        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "input_feeding": ["boolean"],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left"), _AUTO],
+        "hidden_size": [Interval(Integral, 1, None, closed="left"), _AUTO],
         "attention_size": [Interval(Integral, 1, None, closed="left"), None],
-        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left"), _AUTO],
         "bidirectional": ["boolean"],
         "num_heads": [Interval(Integral, 1, None, closed="left")],
         "feedforward_size": [Interval(Integral, 1, None, closed="left"), None],
         "positional_encoding": [StrOptions({"sinusoidal", "learned"})],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), _AUTO],
         "attention_dropout": [Interval(Real, 0, 1, closed="left")],
-        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left"), _AUTO],
+        "lr": [Interval(Real, 0, None, closed="neither"), _AUTO],
         "warmup_steps": [Interval(Integral, 0, None, closed="left")],
-        "lr_patience": [Interval(Integral, 0, None, closed="left")],
+        "lr_patience": [Interval(Integral, 0, None, closed="left"), _AUTO],
+        "precision": [StrOptions({"float32", "bfloat16", AUTO})],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), _AUTO],
         "source_tokenizer": _TOKENIZER_CONSTRAINT,
         "target_tokenizer": _TOKENIZER_CONSTRAINT,
         "subword_vocabulary_size": [Interval(Integral, 1, None, closed="left")],
@@ -338,6 +375,8 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
 
     # The epoch whose decoded outputs are best, not the one of lowest loss.
     _selection_metric = ("valid_error", True)
+
+    _auto_rules = SIZE_RULES
 
     @property
     def _warmup_batches(self):
@@ -360,17 +399,19 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         architecture="rnn",
         attention="additive",
         cell="lstm",
-        embedding_dim=64,
-        hidden_size=128,
+        input_feeding=False,
+        embedding_dim="auto",
+        hidden_size="auto",
         attention_size=None,
-        num_layers=1,
+        num_layers="auto",
         bidirectional=True,
         num_heads=4,
         feedforward_size=None,
         positional_encoding="sinusoidal",
-        dropout=0.1,
+        dropout="auto",
         attention_dropout=0.0,
-        label_smoothing=0.0,
+        precision="auto",
+        label_smoothing="auto",
         source_tokenizer="char",
         target_tokenizer="char",
         subword_vocabulary_size=1000,
@@ -379,11 +420,11 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         beam_size=1,
         length_penalty=1.0,
         max_output_length=None,
-        max_epochs=20,
+        max_epochs="auto",
         batch_size=64,
         predict_batch_size=256,
-        lr=1e-3,
-        lr_patience=2,
+        lr="auto",
+        lr_patience="auto",
         warmup_steps=200,
         optimizer="adam",
         validation_fraction=0.1,
@@ -401,6 +442,7 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         self.architecture = architecture
         self.attention = attention
         self.cell = cell
+        self.input_feeding = input_feeding
         self.embedding_dim = embedding_dim
         self.hidden_size = hidden_size
         self.attention_size = attention_size
@@ -411,6 +453,7 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         self.positional_encoding = positional_encoding
         self.dropout = dropout
         self.attention_dropout = attention_dropout
+        self.precision = precision
         self.label_smoothing = label_smoothing
         self.source_tokenizer = source_tokenizer
         self.target_tokenizer = target_tokenizer
@@ -582,6 +625,8 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
     @classmethod
     def _settings_from_json(cls, params, path):
         params = super()._settings_from_json(params, path)
+        # Files from before the parameter existed hold input-feeding decoders.
+        params.setdefault("input_feeding", True)
         for name in _TOKENIZERS:
             value = params.get(name, "")
             if value is None:

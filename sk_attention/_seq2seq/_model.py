@@ -2,11 +2,18 @@
 
 The encoder embeds the source tokens and runs a (bidirectional) LSTM or GRU
 over packed sequences, so padding costs nothing. The decoder is a stack of
-recurrent cells that, at each step, attends over the encoder outputs with
-the decoder state as query and combines state and context into an
-attentional vector (Luong et al., 2015, Eq. 5). That vector predicts the
-next token and is fed back as input at the next step ("input feeding",
-Section 3.3), so the decoder knows where it attended before.
+recurrent layers whose top state, at each step, attends over the encoder
+outputs as query; state and context combine into an attentional vector
+(Luong et al., 2015, Eq. 5) that predicts the next token.
+
+Two decoders share that design and their parameters' names. Without input
+feeding (the default), the recurrence reads only the previous token, so
+under teacher forcing the layers run over the whole target in one fused
+``torch.lstm``/``torch.gru`` call and the attention of all steps is one
+batched computation. With input feeding (Section 3.3), each step's
+attentional vector is also fed into the next step, so the decoder knows
+where it attended before, at the price of a training loop over the target
+steps.
 """
 
 from dataclasses import dataclass
@@ -24,6 +31,12 @@ from ._encoder import Encoder
 __all__ = ["Memory", "Seq2SeqModule", "SequenceLoss"]
 
 _CELLS = {"lstm": nn.LSTMCell, "gru": nn.GRUCell}
+_FUSED_RECURRENCE = {"lstm": torch.lstm, "gru": torch.gru}
+
+# The additive rule's scores pass through a (batch, steps, src_len,
+# attention_size) tensor; teacher-forced attention over all target steps
+# computes it for this many elements at most at a time.
+_SCORE_CHUNK_ELEMENTS = 2**22
 
 
 @dataclass
@@ -89,9 +102,9 @@ class StepWeights(NamedTuple):
 
     Attributes
     ----------
-    feed_weight : torch.Tensor of shape (hidden_size, gates)
+    feed_weight : torch.Tensor of shape (hidden_size, gates) or None
         The first cell's input weights for the fed-back vector, transposed
-        for ``addmm``.
+        for ``addmm``; None without input feeding.
     top_weight, top_bias : torch.Tensor
         One matmul on the top layer's hidden state. Rows: the top cell's
         hidden gates (with their bias), the hidden half of the combine
@@ -109,34 +122,38 @@ class StepWeights(NamedTuple):
 
 
 class AttentiveDecoder(nn.Module):
-    """A stack of recurrent cells with attention and input feeding.
+    """A stack of recurrent cells with attention, with or without input feeding.
 
     The parameters live in ordinary :class:`~torch.nn.GRUCell` /
     :class:`~torch.nn.LSTMCell` modules, but a step does not call them: most
     of a step's cost at these sizes is the number of small operations, so
     the gate arithmetic is written out and the matmuls are merged. The first
-    layer's input gates split into an embedding half, computed for all
-    target steps in one matmul before the loop under teacher forcing, and a
-    half for the fed-back attentional vector. Everything that reads the top
-    layer's new hidden state (its hidden gates for the next step, the
-    hidden half of the combine layer and, where the attention offers a
-    fused path, its query projection) is one matmul, carried in the state
-    to the next step.
+    layer's input gates split into an embedding half, looked up or computed
+    for all target steps at once, and, with input feeding, a half for the
+    fed-back attentional vector. Everything that reads the top layer's new
+    hidden state (its hidden gates for the next step, the hidden half of the
+    combine layer and, where the attention offers a fused path, its query
+    projection) is one matmul, carried in the state to the next step.
+
+    Under teacher forcing without input feeding, :meth:`forward` runs the
+    same weights through PyTorch's fused multi-layer kernel over the whole
+    target instead of stepping.
     """
 
     def __init__(
         self, vocab_size, embedding_dim, hidden_size, num_layers, dropout, cell,
-        attention, attention_size, attention_dropout=0.0,
+        attention, attention_size, attention_dropout=0.0, input_feeding=False,
     ):
         super().__init__()
         self.cell = cell
         self.attention_dropout = attention_dropout
+        self.input_feeding = input_feeding
         self.hidden_size = hidden_size
         self.embedding_dim = embedding_dim
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD)
+        first_input = embedding_dim + hidden_size if input_feeding else embedding_dim
         self.cells = nn.ModuleList(
-            _CELLS[cell](embedding_dim + hidden_size if layer == 0 else hidden_size,
-                         hidden_size)
+            _CELLS[cell](first_input if layer == 0 else hidden_size, hidden_size)
             for layer in range(num_layers)
         )
         self.bridge = nn.Linear(hidden_size, hidden_size)
@@ -161,7 +178,9 @@ class AttentiveDecoder(nn.Module):
             parts.append(fused.weight)
         weight = torch.cat(parts)  # (gates + hidden [+ attention], hidden)
         bias = F.pad(top.bias_hh, (0, weight.size(0) - top.bias_hh.size(0)))
-        feed_weight = self.cells[0].weight_ih[:, self.embedding_dim :].t()
+        feed_weight = None
+        if self.input_feeding:
+            feed_weight = self.cells[0].weight_ih[:, self.embedding_dim :].t()
         return StepWeights(feed_weight, weight, bias, fused)
 
     def embedding_gates(self, embedded):
@@ -176,12 +195,22 @@ class AttentiveDecoder(nn.Module):
             embedded, first.weight_ih[:, : self.embedding_dim], first.bias_ih
         )
 
+    def initial_hidden(self, memory):
+        """The layers' first hidden states: the bridged encoder states.
+
+        Returns
+        -------
+        torch.Tensor of shape (num_layers, batch, hidden_size)
+        """
+        return torch.tanh(self.bridge(memory.final))
+
     def start(self, memory):
         """The initial decoder state: bridged encoder states, zero feed.
 
         Returns
         -------
         state : tuple
+            ``(layer_states, top_gates)``, or with input feeding
             ``(layer_states, feed, top_gates)``: one ``h`` (GRU) or
             ``(h, c)`` (LSTM) per layer, each ``(batch, hidden_size)``; the
             attentional vector of the previous step, ``(batch,
@@ -189,17 +218,19 @@ class AttentiveDecoder(nn.Module):
             step, ``(batch, gates)``, already computed by the previous
             step's fused matmul (see :class:`StepWeights`).
         """
-        hidden = torch.tanh(self.bridge(memory.final))  # (layers, batch, hidden)
+        hidden = self.initial_hidden(memory)  # (layers, batch, hidden)
         if self.cell == "lstm":
             layers = tuple((h, torch.zeros_like(h)) for h in hidden)
         else:
             layers = tuple(hidden)
-        feed = hidden.new_zeros(hidden.shape[1:])  # (batch, hidden)
         weights = memory.step_weights
         n_gates = self.cells[-1].weight_hh.size(0)
         top_gates = F.linear(
             hidden[-1], weights.top_weight[:n_gates], weights.top_bias[:n_gates]
         )  # (batch, gates)
+        if not self.input_feeding:
+            return layers, top_gates
+        feed = hidden.new_zeros(hidden.shape[1:])  # (batch, hidden)
         return layers, feed, top_gates
 
     def _update(self, input_gates, hidden_gates, layer_state):
@@ -312,11 +343,14 @@ class AttentiveDecoder(nn.Module):
         state : tuple
         weights : torch.Tensor of shape (batch, src_len) or None
         """
-        layers, feed, top_gates = state
         weights = memory.step_weights
-        input_gates = torch.addmm(
-            embedding_gates, feed, weights.feed_weight
-        )  # (batch, gates)
+        if self.input_feeding:
+            layers, feed, top_gates = state
+            input_gates = torch.addmm(
+                embedding_gates, feed, weights.feed_weight
+            )  # (batch, gates)
+        else:
+            (layers, top_gates), input_gates = state, embedding_gates
         layers, hidden = self._update_layers(input_gates, layers, top_gates)
         top = F.linear(hidden, weights.top_weight, weights.top_bias)
         # One split, not several slices: its backward is one concatenation.
@@ -328,7 +362,9 @@ class AttentiveDecoder(nn.Module):
             hidden, query, combined_hidden, memory, need_weights
         )
         attentional = torch.tanh(combined)  # tanh(W_c [h; c]), (batch, hidden)
-        return attentional, (layers, attentional, top_gates), attention
+        if self.input_feeding:
+            return attentional, (layers, attentional, top_gates), attention
+        return attentional, (layers, top_gates), attention
 
     def logits(self, attentional):
         """Token scores from attentional vectors of any leading shape."""
@@ -349,6 +385,8 @@ class AttentiveDecoder(nn.Module):
         logits : torch.Tensor of shape (batch, tgt_len, vocab_size)
         weights : torch.Tensor of shape (batch, tgt_len, src_len) or None
         """
+        if not self.input_feeding:
+            return self._forward_in_parallel(target_input, memory, need_weights)
         embedded = self.dropout(self.embedding(target_input.t()))  # (tgt, batch, emb)
         # The embedding half of the input gates of every step at once.
         all_gates = self.embedding_gates(embedded)  # (tgt, batch, gates)
@@ -363,6 +401,58 @@ class AttentiveDecoder(nn.Module):
         # The output projection runs once over all steps, not once per step.
         logits = self.logits(torch.stack(attentionals, dim=1))  # (batch, tgt, V)
         return logits, torch.stack(attention, dim=1) if need_weights else None
+
+    def _forward_in_parallel(self, target_input, memory, need_weights):
+        """:meth:`forward` without input feeding: no loop over the steps.
+
+        The layers run over the whole target in one call of PyTorch's fused
+        kernel, with the cells' own weights (and its dropout between
+        layers, as :meth:`_update_layers` drops); the attention of every
+        step is then one batched computation.
+        """
+        embedded = self.dropout(self.embedding(target_input))  # (batch, tgt, emb)
+        initial = self.initial_hidden(memory)  # (layers, batch, hidden)
+        if self.cell == "lstm":
+            initial = (initial, torch.zeros_like(initial))
+        weights = [
+            weight
+            for cell in self.cells
+            for weight in (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+        ]
+        # (input, hx, params, has_biases, num_layers, dropout, train,
+        #  bidirectional, batch_first), as nn.LSTM / nn.GRU call it.
+        hidden = _FUSED_RECURRENCE[self.cell](
+            embedded, initial, weights, True, len(self.cells), self.dropout.p,
+            self.training, False, True,
+        )[0]  # (batch, tgt, hidden)
+        combined_hidden = F.linear(hidden, self.combine.weight[:, : self.hidden_size])
+        context, weights = self._attend_all(hidden, memory, need_weights)
+        attentional = torch.tanh(combined_hidden + context)  # (batch, tgt, hidden)
+        return self.logits(attentional), weights
+
+    def _attend_all(self, hidden, memory, need_weights):
+        """Attention of every target step, in chunks of steps.
+
+        Returns
+        -------
+        context : torch.Tensor of shape (batch, tgt_len, hidden_size)
+            ``W_c2 c`` of every step, attended from ``memory.combined``.
+        weights : torch.Tensor of shape (batch, tgt_len, src_len) or None
+        """
+        batch, steps, _ = hidden.shape
+        per_step = batch * memory.keys.size(1) * memory.keys.size(2)
+        chunk = max(1, _SCORE_CHUNK_ELEMENTS // per_step)
+        parts = [
+            self.attention(
+                queries, memory.keys, memory.combined, memory.mask,
+                need_weights, self.attention_dropout,
+            )
+            for queries in hidden.split(chunk, dim=1)
+        ]
+        context = torch.cat([part[0] for part in parts], dim=1)
+        if not need_weights:
+            return context, None
+        return context, torch.cat([part[1] for part in parts], dim=1)
 
 
 class Seq2SeqModule(nn.Module):
@@ -389,22 +479,29 @@ class Seq2SeqModule(nn.Module):
         Hidden size of the scoring network, where it has one.
     attention_dropout : float, default=0.0
         Dropout on the decoder's attention weights during training.
+    input_feeding : bool, default=False
+        Feed each step's attentional vector into the next step.
+    training_precision : {"float32", "bfloat16"}, default="float32"
+        The number format of teacher-forced passes in training mode, under
+        :func:`torch.autocast`; the parameters and everything in eval mode
+        stay float32.
     """
 
     def __init__(
         self, source_vocab_size, target_vocab_size, embedding_dim=64,
         hidden_size=128, num_layers=1, bidirectional=True, dropout=0.1,
         cell="lstm", attention="additive", attention_size=128,
-        attention_dropout=0.0,
+        attention_dropout=0.0, input_feeding=False, training_precision="float32",
     ):
         super().__init__()
+        self.training_precision = training_precision
         self.encoder = Encoder(
             source_vocab_size, embedding_dim, hidden_size, num_layers,
             bidirectional, dropout, cell,
         )
         self.decoder = AttentiveDecoder(
             target_vocab_size, embedding_dim, hidden_size, num_layers, dropout,
-            cell, attention, attention_size, attention_dropout,
+            cell, attention, attention_size, attention_dropout, input_feeding,
         )
 
     def encode(self, source, source_lengths):
@@ -445,8 +542,15 @@ class Seq2SeqModule(nn.Module):
         torch.Tensor of shape (batch, tgt_len, target_vocab_size), or a
         ``(logits, weights)`` pair when ``need_weights`` is True.
         """
-        memory = self.encode(source, source_lengths)
-        logits, weights = self.decoder(target_input, memory, need_weights)
+        autocast = torch.autocast(
+            source.device.type,
+            dtype=getattr(torch, self.training_precision),
+            enabled=self.training and self.training_precision != "float32",
+        )
+        with autocast:
+            memory = self.encode(source, source_lengths)
+            logits, weights = self.decoder(target_input, memory, need_weights)
+        logits = logits.float()  # the loss in float32 whatever the precision
         return (logits, weights) if need_weights else logits
 
     def next_token_logits(self, tokens, state, memory):

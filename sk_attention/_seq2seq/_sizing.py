@@ -1,0 +1,98 @@
+"""The size-aware defaults of :class:`AttentionSeq2Seq`.
+
+A setting left at ``"auto"`` is resolved in ``fit`` from the number of
+training pairs (see ``AttentionEstimator._auto_rules``). Below
+:data:`LARGE_DATA` pairs the model stays small and quick: a few thousand
+pairs learn in a minute or two and a larger network only overfits them.
+From :data:`LARGE_DATA` pairs on, a wider, two-layer network with more
+regularisation learns more per CPU-minute, and a higher peak learning rate
+gets there sooner (the sizing section of the user guide and the benchmarks
+page measure both sides of the rule).
+
+With ``max_time`` the time budget, not an epoch count, ends training.
+
+Training in bfloat16 pays where the matmuls of a larger model dominate and
+the hardware computes bfloat16 natively; on small data a fit stays in
+float32, so that its results do not depend on the machine.
+"""
+
+import torch
+
+__all__ = ["LARGE_DATA", "SIZE_RULES", "native_bfloat16"]
+
+#: Training pairs (before the validation split) from which the larger model
+#: is the default.
+LARGE_DATA = 20_000
+
+
+def _is_large(training):
+    return len(training.dataset) >= LARGE_DATA
+
+
+def _by_size(small, large):
+    """A rule giving ``small`` below :data:`LARGE_DATA` pairs, else ``large``."""
+
+    def rule(estimator, encoding, training):
+        return large if _is_large(training) else small
+
+    return rule
+
+
+def _learning_rate(estimator, encoding, training):
+    # The Transformer's peak follows its warm-up, whatever the data size.
+    if estimator.architecture == "transformer" or not _is_large(training):
+        return 1e-3
+    return 2e-3
+
+
+def native_bfloat16(device):
+    """Whether ``device`` computes bfloat16 matmuls natively.
+
+    A CPU with the AVX512-BF16 or AMX instructions, or a CUDA GPU that
+    supports bfloat16; elsewhere autocast to bfloat16 emulates it slowly.
+
+    Parameters
+    ----------
+    device : str or torch.device
+
+    Returns
+    -------
+    bool
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, check, lambda: False)() for check in checks)
+
+
+def _precision(estimator, encoding, training):
+    if estimator.architecture == "rnn" and _is_large(training):
+        if native_bfloat16(estimator.device):
+            return "bfloat16"
+    return "float32"
+
+
+def _max_epochs(estimator, encoding, training):
+    return 20 if estimator.max_time is None else UNTIL_MAX_TIME
+
+
+#: The epoch bound under ``max_time``: in practice, none.
+UNTIL_MAX_TIME = 100_000
+
+#: Parameter name -> rule, in the order they resolve.
+SIZE_RULES = {
+    "embedding_dim": _by_size(64, 128),
+    "hidden_size": _by_size(128, 256),
+    "num_layers": _by_size(1, 2),
+    "dropout": _by_size(0.1, 0.2),
+    "label_smoothing": _by_size(0.0, 0.1),
+    "lr": _learning_rate,
+    # A validation split of thousands of pairs has a steady error, so
+    # every epoch without a new best is worth a halving.
+    "lr_patience": _by_size(2, 0),
+    "precision": _precision,
+    "max_epochs": _max_epochs,
+}
