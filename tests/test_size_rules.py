@@ -132,7 +132,8 @@ def test_a_file_from_before_auto_settings_and_without_input_feeding_loads(
     reversal_data, tmp_path
 ):
     # Files of format 1.2 hold explicit settings, no resolved values, and no
-    # input_feeding: their decoders fed their attentional vectors back.
+    # input_feeding or precision: their decoders fed their attentional
+    # vectors back, and trained in float32.
     X, y = reversal_data[0][:200], reversal_data[1][:200]
     settings = {**SMALL, **QUICK}
     model = AttentionSeq2Seq(input_feeding=True, **settings).fit(X, y)
@@ -143,10 +144,12 @@ def test_a_file_from_before_auto_settings_and_without_input_feeding_loads(
         document["format_version"] = "1.2"
         del document["config"]["resolved"]
         del document["config"]["params"]["input_feeding"]
+        del document["config"]["params"]["precision"]
 
     _rewrite(path, as_format_1_2)
     loaded = AttentionSeq2Seq.load(path)
-    assert loaded.input_feeding and resolved(loaded) == {**SMALL, **FIXED}
+    assert loaded.input_feeding and loaded.precision == "float32"
+    assert resolved(loaded) == {**SMALL, **FIXED}
     X_test = reversal_data[2][:50]
     assert list(loaded.predict(X_test)) == list(model.predict(X_test))
 

@@ -625,8 +625,10 @@ lr_, lr_patience_, precision_, max_epochs_ : int, float or str
     @classmethod
     def _settings_from_json(cls, params, path):
         params = super()._settings_from_json(params, path)
-        # Files from before the parameter existed hold input-feeding decoders.
+        # Files from before these parameters existed hold input-feeding
+        # decoders trained in float32.
         params.setdefault("input_feeding", True)
+        params.setdefault("precision", "float32")
         for name in _TOKENIZERS:
             value = params.get(name, "")
             if value is None:
