@@ -1,9 +1,11 @@
-"""A hand-tuned plain-PyTorch twin of the AttentionSeq2Seq network (GRU).
+"""Hand-tuned plain-PyTorch twins of the AttentionSeq2Seq network (GRU).
 
-The yardstick of ``bench_seq2seq.py``: the same architecture as
+The yardsticks of ``bench_seq2seq.py``: the architecture of
 ``sk_attention._seq2seq._model`` with ``cell="gru"``, ``num_layers=1``,
 ``bidirectional=True`` and additive attention, written as one would write it
-by hand for speed, with no skorch, no estimator and no library code:
+by hand for speed, with no skorch, no estimator and no library code.
+
+:class:`TwinSeq2Seq` is the input-feeding design (``input_feeding=True``):
 
 - a packed bidirectional GRU encoder (``hidden // 2`` units per direction)
   over batches sorted by length, so padding costs nothing;
@@ -26,6 +28,22 @@ by hand for speed, with no skorch, no estimator and no library code:
   rows; a batched beam search in cache-sized blocks (2 MiB of encoder
   outputs per block) whose first step runs once per row and that stops
   once no open hypothesis can win.
+
+:class:`TwinParallelSeq2Seq` is the design without input feeding (the
+default): the same encoder (the same code), then under teacher forcing
+
+- the decoder as one ``nn.GRU`` call over the whole padded target (padding
+  after a target's end changes none of its steps);
+- the query ``2 U h`` and the hidden half of the combine layer ``W_c1 h``
+  of every step from one matmul, the attention of all steps batched
+  (``2 v^T sigmoid(2 z)``, in-place sigmoid, chunks of steps of at most
+  16 MiB of energies), ``W_c1 h + W_c2 c`` in one ``baddbmm``;
+- the output projection and the loss once.
+
+Decoding steps the same GRU weights by hand, the input gates of every
+target token computed once per call and looked up per step, the next
+step's hidden gates computed at the end of a step; the greedy and beam
+helpers below serve both twins through ``start`` / ``next_logits``.
 """
 
 import numpy as np
@@ -186,15 +204,140 @@ class TwinSeq2Seq(nn.Module):
         stacked = torch.stack(outputs, dim=1)  # (B, T, H)
         return self.output_layer(self.dropout(stacked))
 
-    def next_logits(self, tokens, feed, hidden_gates, hidden, memory, weights):
+    def start(self, hidden, weights):
+        """The decoding state: (feed, hidden gates, hidden), one row each."""
+        return (
+            hidden.new_zeros(hidden.shape),
+            self.initial_gates(hidden, weights),
+            hidden,
+        )
+
+    def next_logits(self, tokens, state, memory, weights):
+        feed, hidden_gates, hidden = state
         gates = self.gates_embedding(self.target_embedding(tokens))
         gates = torch.addmm(gates, feed, weights[3])
-        feed, hidden_gates, hidden = self.step(
-            gates, hidden_gates, hidden, memory, weights
-        )
-        logits = self.output_layer(feed)  # (B, V)
+        state = self.step(gates, hidden_gates, hidden, memory, weights)
+        logits = self.output_layer(state[0])  # (B, V)
         logits[:, :EOS] = float("-inf")  # never pad or start
-        return logits, feed, hidden_gates, hidden
+        return logits, state
+
+
+class TwinParallelSeq2Seq(nn.Module):
+    """The same encoder and attention without input feeding.
+
+    The decoder's GRU reads only the embedding, so under teacher forcing it
+    runs over the whole target in one ``nn.GRU`` call; then the query and
+    the hidden half of the combine layer of every step come from one
+    matmul, the attention of every step is one batched computation, and
+    ``tanh(W_c1 h + W_c2 c)`` is one ``baddbmm``. Decoding steps the same
+    weights by hand, the input gates looked up from a per-token table.
+    """
+
+    def __init__(
+        self,
+        source_vocab,
+        target_vocab,
+        embedding_dim=64,
+        hidden=128,
+        attention_size=128,
+        dropout=0.1,
+    ):
+        super().__init__()
+        self.hidden = hidden
+        self.attention_size = attention_size
+        self.source_embedding = nn.Embedding(source_vocab, embedding_dim, PAD)
+        self.encoder = nn.GRU(
+            embedding_dim, hidden // 2, batch_first=True, bidirectional=True
+        )
+        self.bridge = nn.Linear(hidden, hidden)
+        self.target_embedding = nn.Embedding(target_vocab, embedding_dim, PAD)
+        self.decoder = nn.GRU(embedding_dim, hidden, batch_first=True)
+        # What reads the decoder state: W_c1 (H) and the query U (A), stacked.
+        self.from_hidden = nn.Linear(hidden, hidden + attention_size, bias=False)
+        self.key_layer = nn.Linear(hidden, attention_size)  # W, b
+        self.energy = nn.Parameter(torch.empty(attention_size))  # v
+        nn.init.uniform_(self.energy, -(hidden**-0.5), hidden**-0.5)
+        self.combine_context = nn.Linear(hidden, hidden, bias=False)  # W_c2
+        self.output_layer = nn.Linear(hidden, target_vocab)
+        self.dropout = nn.Dropout(dropout)
+
+    # The old twin's encoder: the modules it reads have the same names here.
+    encode = TwinSeq2Seq.encode
+
+    def query_weight(self):
+        """``[W_c1; 2 U]``: the factor 2 of ``2 v^T sigmoid(2 z)`` folded in."""
+        H = self.hidden
+        weight = self.from_hidden.weight
+        return torch.cat([weight[:H], 2 * weight[H:]])
+
+    def attend(self, hidden, keys, context_values, negative, weight, energy):
+        """``tanh(W_c1 h + W_c2 c)`` for queries (B, T, H) or (B, H)."""
+        single = hidden.dim() == 2
+        if single:
+            hidden = hidden[:, None]
+        combined, query = F.linear(hidden, weight).split(
+            [self.hidden, self.attention_size], -1
+        )  # (B, T, H), (B, T, A)
+        energies = torch.add(keys[:, None], query[:, :, None]).sigmoid_()
+        scores = energies.matmul(energy) + negative[:, None]  # (B, T, S)
+        attention = torch.softmax(scores, dim=-1)
+        attentional = torch.tanh(torch.baddbmm(combined, attention, context_values))
+        return attentional[:, 0] if single else attentional
+
+    def forward(self, source, lengths, target_input, chunk_elements=2**22):
+        """Teacher-forced logits (B, T, V), no loop over the steps.
+
+        The attention runs over chunks of steps whose ``(B, steps, S, A)``
+        energies hold at most ``chunk_elements`` numbers (16 MiB).
+        """
+        *memory, hidden = self.encode(source, lengths)
+        embedded = self.dropout(self.target_embedding(target_input))  # (B, T, E)
+        states, _ = self.decoder(embedded, hidden[None])  # (B, T, H)
+        keys = memory[0]
+        steps = max(1, chunk_elements // keys.numel())
+        weight, energy = self.query_weight(), 2 * self.energy
+        attentional = torch.cat(
+            [
+                self.attend(part, *memory, weight, energy)
+                for part in states.split(steps, dim=1)
+            ],
+            dim=1,
+        )
+        return self.output_layer(self.dropout(attentional))
+
+    def weights(self):
+        """Per-decoding arrangement: the input gates of every token, the
+        hidden gates' weight and bias, the query weight, the doubled energy."""
+        gates = F.linear(
+            self.target_embedding.weight,
+            self.decoder.weight_ih_l0,
+            self.decoder.bias_ih_l0,
+        )  # (V, 3H)
+        return (
+            gates,
+            self.decoder.weight_hh_l0,
+            self.decoder.bias_hh_l0,
+            self.query_weight(),
+            2 * self.energy,
+        )
+
+    def start(self, hidden, weights):
+        """The decoding state: (hidden gates, hidden), one row each."""
+        return F.linear(hidden, weights[1], weights[2]), hidden
+
+    def next_logits(self, tokens, state, memory, weights):
+        H = self.hidden
+        hidden_gates, hidden = state
+        table, weight_hh, bias_hh, query_weight, energy = weights
+        input_rz, input_n = table[tokens].split([2 * H, H], 1)
+        hidden_rz, hidden_n = hidden_gates.split([2 * H, H], 1)
+        reset, update = torch.sigmoid(input_rz + hidden_rz).chunk(2, 1)
+        new = torch.tanh(torch.addcmul(input_n, reset, hidden_n))
+        hidden = torch.lerp(new, hidden, update)  # (B, H)
+        attentional = self.attend(hidden, *memory, query_weight, energy)
+        logits = self.output_layer(attentional)  # (B, V)
+        logits[:, :EOS] = float("-inf")  # never pad or start
+        return logits, (F.linear(hidden, weight_hh, bias_hh), hidden)
 
 
 def train_epoch(
@@ -252,15 +395,12 @@ def greedy_decode(model, sources, max_length, batch_size=256, device="cpu"):
     for chunk in _sorted_chunks(sources, batch_size):
         source, lengths = pad([sources[i] for i in chunk])
         *memory, hidden = model.encode(source.to(device), lengths)
-        hidden_gates = model.initial_gates(hidden, weights)
-        feed = hidden.new_zeros(hidden.shape)
+        state = model.start(hidden, weights)
         tokens = torch.full((len(chunk),), BOS, device=device)
         active = torch.arange(len(chunk), device=device)
         output = torch.full((len(chunk), max_length), EOS, device=device)
         for position in range(max_length):
-            logits, feed, hidden_gates, hidden = model.next_logits(
-                tokens, feed, hidden_gates, hidden, memory, weights
-            )
+            logits, state = model.next_logits(tokens, state, memory, weights)
             tokens = logits.argmax(-1)
             output[active, position] = tokens
             live = tokens != EOS
@@ -269,8 +409,7 @@ def greedy_decode(model, sources, max_length, batch_size=256, device="cpu"):
                 if len(keep) == 0:
                     break
                 active, tokens = active[keep], tokens[keep]
-                feed, hidden_gates = feed[keep], hidden_gates[keep]
-                hidden = hidden[keep]
+                state = [part[keep] for part in state]
                 memory = [part[keep] for part in memory]
         for row, index in zip(output.tolist(), chunk):
             results[index] = row[: row.index(EOS)] if EOS in row else row
@@ -313,8 +452,7 @@ def _beam_block(model, sources, chunk, max_length, beam_size, weights, device):
     batch = len(chunk)
     source, lengths = pad([sources[i] for i in chunk])
     *memory, hidden = model.encode(source.to(device), lengths)
-    hidden_gates = model.initial_gates(hidden, weights)
-    feed = hidden.new_zeros(hidden.shape)
+    state = model.start(hidden, weights)
     tokens = torch.full((batch,), BOS, device=device)
     scores = torch.zeros((batch, 1), device=device)  # one hypothesis per row
     finished = torch.zeros(batch, dtype=torch.bool, device=device)
@@ -324,9 +462,7 @@ def _beam_block(model, sources, chunk, max_length, beam_size, weights, device):
     pad_only = None
     width = 1
     for _ in range(max_length):
-        logits, feed, hidden_gates, hidden = model.next_logits(
-            tokens, feed, hidden_gates, hidden, memory, weights
-        )
+        logits, state = model.next_logits(tokens, state, memory, weights)
         log_probs = torch.log_softmax(logits, dim=-1)  # (B*width, V)
         vocab = log_probs.size(1)
         if pad_only is None:
@@ -337,8 +473,7 @@ def _beam_block(model, sources, chunk, max_length, beam_size, weights, device):
         scores, best = candidates.topk(beam_size, dim=-1)  # (B, k)
         parent = (rows[:, None] * width + best // vocab).view(-1)
         tokens = (best % vocab).view(-1)
-        feed, hidden_gates = feed[parent], hidden_gates[parent]
-        hidden = hidden[parent]
+        state = [part[parent] for part in state]
         if width == 1:
             memory = [part[parent] for part in memory]
             width = beam_size

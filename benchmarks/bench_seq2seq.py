@@ -1,19 +1,34 @@
-"""Speed of AttentionSeq2Seq against a hand-tuned plain-PyTorch twin.
+"""Speed of AttentionSeq2Seq against hand-tuned plain-PyTorch twins.
 
-Both sides train the identical network (bidirectional GRU encoder, additive
-attention GRU decoder with input feeding; embedding 64, hidden 128, batch
-64, Adam, gradient-norm clipping at 1) on the same generated dates, in one
-process, with one torch thread. Our side runs through the public estimator
-(``AttentionSeq2Seq.fit`` / ``.predict``), so skorch's and the estimator's
-overhead is included; the twin (``_twin.py``) is a plain PyTorch loop.
-Epochs and decoding runs of the two sides alternate, so that a change in
-the machine's load hits both.
+Every side trains the same encoder and attention (bidirectional GRU
+encoder, additive attention, GRU decoder; embedding 64, hidden 128, one
+layer, dropout 0.1, batch 64, Adam, gradient-norm clipping at 1) on the same
+generated dates, in one process, with one torch thread:
 
-Printed, with the ratio ours/twin (higher is better for throughputs):
+- ours: the public estimator (``AttentionSeq2Seq.fit`` / ``.predict``) with
+  its default decoder (no input feeding), so skorch's and the estimator's
+  overhead is included. 20,000 pairs are the threshold of the large-data
+  defaults, so the settings that would resolve to that model are pinned
+  (one layer, width 128, no label smoothing, float32; checked after the
+  first epoch);
+- the old twin (``_twin.TwinSeq2Seq``): a plain PyTorch loop of the
+  input-feeding design, the decoder stepped by hand;
+- the new twin (``_twin.TwinParallelSeq2Seq``): a plain PyTorch loop of the
+  design without input feeding, the decoder one ``nn.GRU`` call over the
+  whole target and the attention of all steps batched;
+- where the CPU computes bfloat16 natively, ours again with
+  ``precision="bfloat16"`` (autocast in training), as an extra line that is
+  not like for like.
+
+Epochs and decoding runs of the sides alternate, the side that goes first
+rotating, so that a change in the machine's load hits all of them.
+
+Printed, with the ratios ours / old twin and ours / new twin (higher is
+better for throughputs):
 
 1. training: target tokens per CPU-second, median of the epochs
    (``time.process_time`` around each epoch: skorch's ``on_epoch_begin`` /
-   ``on_epoch_end`` for ours, the loop for the twin);
+   ``on_epoch_end`` for ours, the loop for the twins);
 2. decoding: sequences per CPU-second of greedy and beam-5 search, batch
    256, strings in and strings out, median of the runs;
 3. peak resident memory while each side trains and decodes (the kernel's
@@ -24,7 +39,7 @@ Printed, with the ratio ours/twin (higher is better for throughputs):
 
 Run::
 
-    python benchmarks/bench_seq2seq.py            # about 12 minutes
+    python benchmarks/bench_seq2seq.py            # about 25 minutes
     python benchmarks/bench_seq2seq.py --quick    # a smoke run, ~1 minute
 """
 
@@ -39,6 +54,7 @@ import numpy as np
 import torch
 from _twin import (
     CharVocabulary,
+    TwinParallelSeq2Seq,
     TwinSeq2Seq,
     beam_decode,
     greedy_decode,
@@ -47,9 +63,18 @@ from _twin import (
 from skorch.callbacks import Callback
 
 from sk_attention import AttentionSeq2Seq
+from sk_attention._seq2seq._sizing import native_bfloat16
 from sk_attention.datasets import make_dates, make_reversal
 
-SETTINGS = dict(embedding_dim=64, hidden_size=128, dropout=0.1)
+#: Pinned: 20,000 pairs would otherwise resolve the "auto" settings to the
+#: large-data model (two layers, width 256, label smoothing, bfloat16).
+SETTINGS = dict(
+    embedding_dim=64,
+    hidden_size=128,
+    num_layers=1,
+    dropout=0.1,
+    label_smoothing=0.0,
+)
 
 
 class EpochCPUTime(Callback):
@@ -92,7 +117,13 @@ class CPUMeter:
 
 
 def make_ours(
-    max_epochs, timer, lr, random_state=0, device="cpu", estimator=AttentionSeq2Seq
+    max_epochs,
+    timer,
+    lr,
+    random_state=0,
+    device="cpu",
+    estimator=AttentionSeq2Seq,
+    precision="float32",
 ):
     return estimator(
         cell="gru",
@@ -108,14 +139,15 @@ def make_ours(
         warm_start=True,
         random_state=random_state,
         device=device,
+        precision=precision,
         **SETTINGS,
     )
 
 
-def make_twin(X, y, lr, seed=0, device="cpu"):
+def make_twin(X, y, lr, seed=0, device="cpu", twin_class=TwinSeq2Seq):
     torch.manual_seed(seed)
     source_vocab, target_vocab = CharVocabulary(X), CharVocabulary(y)
-    model = TwinSeq2Seq(len(source_vocab), len(target_vocab), 64, 128, 128, 0.1)
+    model = twin_class(len(source_vocab), len(target_vocab), 64, 128, 128, 0.1)
     model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     return model, optimizer, source_vocab, target_vocab
@@ -131,6 +163,95 @@ def twin_predict(twin, X, max_length, beam_size, device="cpu"):
     return [target_vocab.decode(row) for row in ids]
 
 
+class Ours:
+    """Our side: the public estimator, one more epoch per ``fit``."""
+
+    def __init__(self, lr, device, meter, estimator, precision="float32"):
+        self.timer = EpochCPUTime(meter.clock)
+        self.model = make_ours(
+            1, self.timer, lr, device=device, estimator=estimator,
+            precision=precision,
+        )
+        self.precision, self.lr, self.clock = precision, lr, meter.clock
+
+    def train_epoch(self, X, y):
+        """CPU seconds of one epoch (skorch's epoch, timed by a callback)."""
+        self.model.fit(X, y)  # warm_start: one more epoch
+        if len(self.timer.seconds) == 1:
+            self.check_settings()
+        return self.timer.seconds[-1]
+
+    def check_settings(self):
+        """20,000 pairs are the large-data threshold: check what was pinned."""
+        model = self.model
+        expected = dict(SETTINGS, precision=self.precision, lr=self.lr)
+        wrong = {
+            f"{name}_": getattr(model, f"{name}_")
+            for name, value in expected.items()
+            if getattr(model, f"{name}_") != value
+        }
+        if wrong or model.input_feeding:
+            raise RuntimeError(f"not the benchmarked network: {wrong}")
+
+    def predict(self, X, max_length, beam_size):
+        """CPU seconds of ``predict`` and the predicted strings."""
+        self.model.set_params(beam_size=beam_size)
+        return cpu_seconds(self.model.predict, X, clock=self.clock)
+
+
+class Twin:
+    """A plain-PyTorch twin (``_twin.py``) and its own data order."""
+
+    def __init__(self, X, y, lr, device, meter, twin_class, autocast=None):
+        self.twin = make_twin(X, y, lr, device=device, twin_class=twin_class)
+        self.ids = (
+            [self.twin[2].encode(text) for text in X],
+            [self.twin[3].encode(text) for text in y],
+        )
+        self.generator = np.random.default_rng(0)
+        self.device, self.clock, self.autocast = device, meter.clock, autocast
+
+    def train_epoch(self, X, y):
+        seconds, _ = cpu_seconds(
+            train_epoch,
+            *self.twin[:2],
+            *self.ids,
+            64,
+            self.generator,
+            device=self.device,
+            autocast_dtype=self.autocast,
+            clock=self.clock,
+        )
+        return seconds
+
+    def predict(self, X, max_length, beam_size):
+        seconds, predicted = cpu_seconds(
+            twin_predict,
+            self.twin,
+            X,
+            max_length,
+            beam_size,
+            self.device,
+            clock=self.clock,
+        )
+        return seconds, np.array(predicted, dtype=object)
+
+
+#: Row labels of the sides (``twin`` is the input-feeding twin).
+SIDES = {
+    "ours": "ours",
+    "twin": "old twin (input feeding)",
+    "new_twin": "new twin (no input feeding)",
+    "ours_bf16": "ours, bfloat16 autocast",
+}
+
+
+def rotated(names, turn):
+    """``names`` starting at ``turn``: each side goes first in turn."""
+    turn %= len(names)
+    return names[turn:] + names[:turn]
+
+
 def compare(
     X,
     y,
@@ -143,108 +264,79 @@ def compare(
     meter=CPUMeter,
     twin_autocast=None,
     estimator=AttentionSeq2Seq,
+    bfloat16=False,
 ):
-    """Train and decode both sides, alternating; return the measurements.
+    """Train and decode every side, alternating; return the measurements.
 
-    ``estimator`` is our side's class (``AttentionSeq2Seq`` or one of
-    ``sk_attention.distributed``); ``twin_autocast`` a dtype the twin trains
-    under with :func:`torch.autocast`.
+    The sides: ``ours`` (the default decoder, float32), ``twin`` (the
+    input-feeding twin), ``new_twin`` (the twin without input feeding) and,
+    with ``bfloat16``, ``ours_bf16`` (ours trained under bfloat16 autocast;
+    not like for like). ``estimator`` is our side's class
+    (``AttentionSeq2Seq`` or one of ``sk_attention.distributed``);
+    ``twin_autocast`` a dtype the twins train under with
+    :func:`torch.autocast`. Each result is a dict keyed by side.
     """
     n_tokens = sum(len(target) + 1 for target in y)  # the end token counts
-    timer = EpochCPUTime(meter.clock)
-    ours = make_ours(1, timer, lr, device=device, estimator=estimator)
-    twin = make_twin(X, y, lr, device=device)
-    twin_ids = (
-        [twin[2].encode(text) for text in X],
-        [twin[3].encode(text) for text in y],
-    )
-    generator = np.random.default_rng(0)
-    peak = {"ours": 0.0, "twin": 0.0}
-    train = {"ours": [], "twin": []}
+    sides = {
+        "ours": Ours(lr, device, meter, estimator),
+        "twin": Twin(X, y, lr, device, meter, TwinSeq2Seq, twin_autocast),
+        "new_twin": Twin(X, y, lr, device, meter, TwinParallelSeq2Seq,
+                         twin_autocast),
+    }
+    if bfloat16:
+        sides["ours_bf16"] = Ours(lr, device, meter, estimator, "bfloat16")
+    names = list(sides)
+    peak = dict.fromkeys(names, 0.0)
+    train = {name: [] for name in names}
     for epoch in range(epochs):
-        meter.reset_peak()
-        ours.fit(X, y)  # warm_start: one more epoch
-        train["ours"].append(n_tokens / timer.seconds[-1])
-        peak["ours"] = max(peak["ours"], meter.peak())
-        meter.reset_peak()
-        seconds, _ = cpu_seconds(
-            train_epoch,
-            twin[0],
-            twin[1],
-            *twin_ids,
-            64,
-            generator,
-            device=device,
-            autocast_dtype=twin_autocast,
-            clock=meter.clock,
-        )
-        train["twin"].append(n_tokens / seconds)
-        peak["twin"] = max(peak["twin"], meter.peak())
-    max_length = ours.max_output_length_
+        for name in rotated(names, epoch):
+            meter.reset_peak()
+            train[name].append(n_tokens / sides[name].train_epoch(X, y))
+            peak[name] = max(peak[name], meter.peak())
+        print(f"epoch {epoch + 1}:", {k: round(v[-1]) for k, v in train.items()},
+              flush=True)
+    max_length = sides["ours"].model.max_output_length_
     decode = {}
     accuracy = {}
     for beam_size in (1, 5):
-        ours.set_params(beam_size=beam_size)
-        speeds = {"ours": [], "twin": []}
-        for _ in range(runs):
-            meter.reset_peak()
-            seconds, predicted = cpu_seconds(ours.predict, X_test, clock=meter.clock)
-            speeds["ours"].append(len(X_test) / seconds)
-            peak["ours"] = max(peak["ours"], meter.peak())
-            accuracy[("ours", beam_size)] = np.mean(predicted == np.array(y_test))
-            meter.reset_peak()
-            seconds, predicted = cpu_seconds(
-                twin_predict,
-                twin,
-                X_test,
-                max_length,
-                beam_size,
-                device,
-                clock=meter.clock,
-            )
-            speeds["twin"].append(len(X_test) / seconds)
-            peak["twin"] = max(peak["twin"], meter.peak())
-            accuracy[("twin", beam_size)] = np.mean(
-                np.array(predicted, dtype=object) == np.array(y_test)
-            )
+        speeds = {name: [] for name in names}
+        for run in range(runs):
+            for name in rotated(names, run):
+                meter.reset_peak()
+                seconds, predicted = sides[name].predict(X_test, max_length, beam_size)
+                speeds[name].append(len(X_test) / seconds)
+                peak[name] = max(peak[name], meter.peak())
+                accuracy[(name, beam_size)] = np.mean(predicted == np.array(y_test))
         decode[beam_size] = speeds
     return train, decode, peak, accuracy
 
 
 def scaling(lengths, n_sequences, lr, repeats=3):
-    """CPU seconds of one training epoch per source length, both sides.
+    """CPU seconds of one training epoch per source length, every side.
 
     Each length is measured ``repeats`` times, the side that goes first
-    alternating (the first to touch a larger size pays the page faults of
+    rotating (the first to touch a larger size pays the page faults of
     growing the heap), and the medians are returned.
     """
+    twins = {"twin": TwinSeq2Seq, "new_twin": TwinParallelSeq2Seq}
     rows = []
     for length in lengths:
         X, y = make_reversal(
             n_sequences, min_length=length, max_length=length, random_state=0
         )
         n_tokens = sum(len(target) + 1 for target in y)
-        seconds = {"ours": [], "twin": []}
+        seconds = {"ours": [], **{name: [] for name in twins}}
         for repeat in range(repeats):
-            for side in ("ours", "twin") if repeat % 2 == 0 else ("twin", "ours"):
+            for side in rotated(list(seconds), repeat):
                 if side == "ours":
                     timer = EpochCPUTime()
                     make_ours(1, timer, lr).fit(X, y)
                     seconds["ours"].append(timer.seconds[-1])
                     continue
-                twin = make_twin(X, y, lr)
-                ids = (
-                    [twin[2].encode(text) for text in X],
-                    [twin[3].encode(text) for text in y],
-                )
-                twin_seconds, _ = cpu_seconds(
-                    train_epoch, twin[0], twin[1], *ids, 64, np.random.default_rng(0)
-                )
-                seconds["twin"].append(twin_seconds)
-        rows.append(
-            (length, median(seconds["ours"]), median(seconds["twin"]), n_sequences,
-             n_tokens)
-        )
+                twin = Twin(X, y, lr, "cpu", CPUMeter, twins[side])
+                seconds[side].append(twin.train_epoch(X, y))
+        medians = {side: median(values) for side, values in seconds.items()}
+        rows.append((length, medians, n_sequences, n_tokens))
     return rows
 
 
@@ -255,41 +347,66 @@ def median(values):
 def report(
     train, decode, peak, accuracy, scale_rows, unit="CPU-s", memory="peak RSS (MB)"
 ):
-    print(f"\nThroughput per {unit} (median; ratio = ours / twin, higher is better)")
-    print(f"{'measure':<38}{'ours':>10}{'twin':>10}{'ratio':>8}")
+    """Print the throughput tables (and, given rows, the scaling table)."""
+    names = [name for name in SIDES if name in train]
+    print(f"\nThroughput per {unit} (median; higher is better)")
+    short = {"twin": "old twin", "new_twin": "new twin", "ours_bf16": "ours bf16"}
+    print(
+        f"{'measure':<26}"
+        + "".join(f"{short.get(name, name):>11}" for name in names)
+    )
     lines = [("training target tokens", train)]
     lines += [("greedy sequences", decode[1])]
     lines += [("beam-5 sequences", decode[5])]
-    for name, values in lines:
-        ours, twin = median(values["ours"]), median(values["twin"])
-        print(f"{name:<38}{ours:>10.0f}{twin:>10.0f}{ours / twin:>8.2f}")
-    print(
-        f"{memory:<38}{peak['ours']:>10.0f}{peak['twin']:>10.0f}"
-        f"{peak['ours'] / peak['twin']:>8.2f}"
-    )
-    print("\nall values:", {"train": train, "greedy": decode[1], "beam5": decode[5]})
-    for side in ("ours", "twin"):
-        beam_cost = median(decode[1][side]) / median(decode[5][side])
+    for label, values in lines:
         print(
-            f"{side}: beam-5 costs {beam_cost:.2f}x greedy per sequence; "
-            f"exact match greedy {accuracy[(side, 1)]:.3f}, "
-            f"beam-5 {accuracy[(side, 5)]:.3f}"
+            f"{label:<26}"
+            + "".join(f"{median(values[name]):>11.0f}" for name in names)
         )
-    if not scale_rows:
-        return
+    print(f"{memory:<26}" + "".join(f"{peak[name]:>11.0f}" for name in names))
+    print("\nRatios ours / twin (higher is better)")
+    print(f"{'measure':<26}{'/ old twin':>12}{'/ new twin':>12}")
+    for label, values in lines:
+        ours = median(values["ours"])
+        print(
+            f"{label:<26}{ours / median(values['twin']):>12.2f}"
+            f"{ours / median(values['new_twin']):>12.2f}"
+        )
+    if "ours_bf16" in train:
+        bf16 = median(train["ours_bf16"])
+        print(
+            f"\nours with precision='bfloat16' (not like for like): training "
+            f"{bf16:.0f} tokens per {unit}, {bf16 / median(train['ours']):.2f}x "
+            f"ours in float32, {bf16 / median(train['twin']):.2f}x the old twin, "
+            f"{bf16 / median(train['new_twin']):.2f}x the new twin"
+        )
+    print("\nall values:", {"train": train, "greedy": decode[1], "beam5": decode[5]})
+    for name in names:
+        beam_cost = median(decode[1][name]) / median(decode[5][name])
+        print(
+            f"{SIDES[name]}: beam-5 costs {beam_cost:.2f}x greedy per sequence; "
+            f"exact match greedy {accuracy[(name, 1)]:.3f}, "
+            f"beam-5 {accuracy[(name, 5)]:.3f}"
+        )
+    if scale_rows:
+        report_scaling(scale_rows, unit)
+
+
+def report_scaling(scale_rows, unit="CPU-s"):
     print(f"\nScaling with source length (reversal, one epoch, {unit})")
     print(
         f"{'length':>6}{'ours/1k seq':>13}{'ours/1k tok':>13}"
-        f"{'per tok vs 10':>15}{'twin/1k tok':>13}{'ratio':>8}"
+        f"{'per tok vs 10':>15}{'old twin/ours':>15}{'new twin/ours':>15}"
     )
     first = None
-    for length, ours, twin, n_seq, n_tok in scale_rows:
+    for length, seconds, n_seq, n_tok in scale_rows:
+        ours = seconds["ours"]
         per_token = 1000 * ours / n_tok
         first = first or per_token
         print(
             f"{length:>6}{1000 * ours / n_seq:>13.2f}{per_token:>13.3f}"
-            f"{per_token / first:>15.2f}{1000 * twin / n_tok:>13.3f}"
-            f"{twin / ours:>8.2f}"
+            f"{per_token / first:>15.2f}{seconds['twin'] / ours:>15.2f}"
+            f"{seconds['new_twin'] / ours:>15.2f}"
         )
 
 
@@ -310,11 +427,17 @@ def main():
     X, y = make_dates(n_train, random_state=0)
     X_test, y_test = make_dates(n_test, random_state=1)
     lr = 3e-3
-    train, decode, peak, accuracy = compare(X, y, X_test, y_test, epochs, runs, lr)
+    bfloat16 = native_bfloat16("cpu")
+    train, decode, peak, accuracy = compare(
+        X, y, X_test, y_test, epochs, runs, lr, bfloat16=bfloat16
+    )
+    report(train, decode, peak, accuracy, scale_rows=[])
+    if not bfloat16:
+        print("\nThis CPU has no native bfloat16: no bfloat16 line.")
     scale_rows = scaling(
         (10, 20, 40, 80, 160), n_scale, lr, repeats=1 if args.quick else 3
     )
-    report(train, decode, peak, accuracy, scale_rows)
+    report_scaling(scale_rows)
 
 
 if __name__ == "__main__":
