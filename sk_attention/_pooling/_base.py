@@ -80,7 +80,7 @@ class BaseAttentionPooling(AttentionEstimator):
         "encoder_heads": [Interval(Integral, 1, None, closed="left")],
         "attention_penalty": [Interval(Real, 0, None, closed="left")],
         "input_layout": [StrOptions(set(INPUT_LAYOUTS))],
-        "tokenizer": [StrOptions({"char", "word"}), callable],
+        "tokenizer": [StrOptions({"char", "word", "wordpunct"}), callable],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "min_frequency": [Interval(Integral, 1, None, closed="left")],
         "max_vocabulary_size": [Interval(Integral, 1, None, closed="left"), None],

@@ -74,10 +74,13 @@ PARAMETERS_DOC = """
         n_channels, n_timepoints)``, the numpy3D layout of aeon and sktime, or
         a list of ``(n_channels, n_timepoints_i)`` arrays. Every method reads
         ``X`` in this layout.
-    tokenizer : {"word", "char"} or callable, default="word"
-        How strings in ``X`` are split into tokens: on whitespace, into
-        characters, or by a callable ``str -> list of str`` (which ``load``
-        must be given again). Token lists are used as they are.
+    tokenizer : {"word", "wordpunct", "char"} or callable, default="word"
+        How strings in ``X`` are split into tokens: on whitespace;
+        lowercased and split into runs of word characters and of
+        punctuation (``"wordpunct"``, the tokens of uncased word vectors
+        such as GloVe 6B); into characters; or by a callable ``str -> list
+        of str`` (which ``load`` must be given again). Token lists are used
+        as they are.
     embedding_dim : int, default=64
         Width of the learned token embedding (text input).
     min_frequency : int, default=1
