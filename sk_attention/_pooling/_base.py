@@ -33,6 +33,7 @@ from ._input import (
     token_sequences,
 )
 from ._model import AttentionPoolingNet, MeanQueryPooling, PoolingLoss
+from ._ngrams import check_subword_ngrams
 
 __all__ = ["BaseAttentionPooling"]
 
@@ -85,6 +86,7 @@ class BaseAttentionPooling(AttentionEstimator):
         "min_frequency": [Interval(Integral, 1, None, closed="left")],
         "max_vocabulary_size": [Interval(Integral, 1, None, closed="left"), None],
         "pretrained_embeddings": [tuple, list, None],
+        "subword_ngrams": [tuple, list, None],
     }
 
     _encoding_attributes = (
@@ -117,6 +119,7 @@ class BaseAttentionPooling(AttentionEstimator):
         min_frequency=1,
         max_vocabulary_size=None,
         pretrained_embeddings=None,
+        subword_ngrams=None,
         max_epochs=100,
         batch_size=32,
         lr=1e-3,
@@ -151,6 +154,7 @@ class BaseAttentionPooling(AttentionEstimator):
         self.min_frequency = min_frequency
         self.max_vocabulary_size = max_vocabulary_size
         self.pretrained_embeddings = pretrained_embeddings
+        self.subword_ngrams = subword_ngrams
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -187,6 +191,7 @@ class BaseAttentionPooling(AttentionEstimator):
     def _check_params_together(self):
         super()._check_params_together()
         self._hidden_layer_sizes()
+        check_subword_ngrams(self.subword_ngrams)
         if self.encoder == "transformer" and self.encoder_size % self.encoder_heads:
             raise ValueError(
                 "encoder='transformer' splits encoder_size among encoder_heads, so "
@@ -253,7 +258,9 @@ class BaseAttentionPooling(AttentionEstimator):
             min_frequency=self.min_frequency,
             max_vocabulary_size=self.max_vocabulary_size,
         )
-        inputs = token_sequences(items, tokenizer, vocabulary, tokens)
+        inputs = token_sequences(
+            items, tokenizer, vocabulary, tokens, self._subword_ngrams()
+        )
         encoding = {"tokenizer_": tokenizer, "vocabulary_": vocabulary}
         return inputs, {"n_features_in_": None, **encoding}
 
@@ -268,7 +275,10 @@ class BaseAttentionPooling(AttentionEstimator):
             )
         if text:
             self._check_text_layout()
-            return token_sequences(X, encoding["tokenizer_"], encoding["vocabulary_"])
+            return token_sequences(
+                X, encoding["tokenizer_"], encoding["vocabulary_"],
+                subword_ngrams=self._subword_ngrams(),
+            )
         return check_numeric_input(
             X, self.input_layout, n_features=encoding["n_features_in_"]
         )
@@ -290,6 +300,10 @@ class BaseAttentionPooling(AttentionEstimator):
             vocabulary, self.pretrained_embeddings, self.embedding_dim
         )
         return partial(_set_embedding_rows, ids=ids, vectors=vectors)
+
+    def _subword_ngrams(self):
+        """``(min_n, max_n, buckets)``, or None without subword n-grams."""
+        return check_subword_ngrams(self.subword_ngrams)
 
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -326,6 +340,8 @@ class BaseAttentionPooling(AttentionEstimator):
         if encoding["vocabulary_"] is not None:
             params["vocabulary_size"] = len(encoding["vocabulary_"])
             params["embedding_dim"] = self.embedding_dim
+            if self.subword_ngrams is not None:
+                params["subword_ngrams"] = self._subword_ngrams()
         if self.attention_penalty:
             params["attention_penalty"] = self.attention_penalty
         return params
@@ -361,8 +377,9 @@ class BaseAttentionPooling(AttentionEstimator):
     @classmethod
     def _settings_from_json(cls, params, path):
         params = super()._settings_from_json(params, path)
-        if isinstance(params.get("hidden_layer_sizes"), list):
-            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        for name in ("hidden_layer_sizes", "subword_ngrams"):
+            if isinstance(params.get(name), list):
+                params[name] = tuple(params[name])
         if params.get("tokenizer", "") is None:
             raise ValueError(
                 "The model was trained with a custom tokenizer, which cannot be "

@@ -94,6 +94,19 @@ PARAMETERS_DOC = """
         ``tokens`` starts from its vector (then trains). Nothing is
         downloaded. A saved model keeps the trained embedding, not this
         setting.
+    subword_ngrams : (int, int) or (int, int, int) or None, default=None
+        ``(min_n, max_n)``: a token's vector is the mean of its own
+        embedding and the embeddings of its character n-grams of lengths
+        ``min_n`` to ``max_n`` (taken between boundary marks: ``"<film>"``
+        gives ``"<fi"``, ``"fil"``, ..., ``"lm>"``), hashed into 65,536
+        buckets, or into
+        ``n_buckets`` given as a third value (fastText's subword vectors,
+        Bojanowski et al., 2017). Tokens never seen in ``fit`` then get a
+        vector from the n-grams they share with seen ones, and rare words
+        learn from common ones: useful for short texts, rare words and
+        names. ``(3, 6)`` is fastText's choice. None: token embeddings only.
+        Not used for numeric input; models with it save, load and pickle,
+        but ONNX export does not take text models.
     max_epochs : int, default=100
         Passes over the training data.
     batch_size : int, default=32
