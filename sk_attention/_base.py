@@ -132,7 +132,8 @@ class AttentionEstimator(BaseEstimator):
         ``fit`` runs them before any data check, when a setting may still be
         ``"auto"`` (a check skips those), and again on the resolved values.
         """
-        if self.early_stopping and self.validation_fraction is None:
+        stopping = self.early_stopping
+        if stopping and not _is_auto(stopping) and self.validation_fraction is None:
             raise ValueError(
                 "early_stopping=True needs a validation split to watch; set "
                 "validation_fraction (e.g. 0.1) or early_stopping=False."

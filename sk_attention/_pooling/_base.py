@@ -19,9 +19,10 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 
 from .._attention import ATTENTION_SCORES
-from .._base import AttentionEstimator, TrainingData
+from .._base import AUTO, AttentionEstimator, TrainingData
 from .._text import Vocabulary, check_text_sequences, make_tokenizer
 from .._training import progress
+from ._auto import AUTO_RULES, text_embedding_dim
 from ._data import PoolingDataset, scaling_statistics
 from ._encoders import SEQUENCE_ENCODERS, encoder_class
 from ._input import (
@@ -88,6 +89,14 @@ class BaseAttentionPooling(AttentionEstimator):
         "pretrained_embeddings": [tuple, list, None],
         "subword_ngrams": [tuple, list, None],
     }
+    # Settings resolved from the data when "auto" (the rules: _auto.py).
+    for _name in AUTO_RULES:
+        _parameter_constraints[_name] = [
+            *_parameter_constraints[_name], StrOptions({AUTO})
+        ]
+    del _name
+
+    _auto_rules = AUTO_RULES
 
     _encoding_attributes = (
         "n_features_in_",
@@ -115,18 +124,18 @@ class BaseAttentionPooling(AttentionEstimator):
         scaling="global",
         input_layout="steps_first",
         tokenizer="word",
-        embedding_dim=64,
+        embedding_dim="auto",
         min_frequency=1,
         max_vocabulary_size=None,
         pretrained_embeddings=None,
         subword_ngrams=None,
-        max_epochs=100,
-        batch_size=32,
+        max_epochs="auto",
+        batch_size="auto",
         lr=1e-3,
         optimizer="adam",
-        validation_fraction=None,
-        early_stopping=False,
-        n_iter_no_change=10,
+        validation_fraction="auto",
+        early_stopping="auto",
+        n_iter_no_change="auto",
         gradient_clip=None,
         max_time=None,
         callbacks=None,
@@ -297,7 +306,7 @@ class BaseAttentionPooling(AttentionEstimator):
         if self.pretrained_embeddings is None:
             return None
         ids, vectors = pretrained_rows(
-            vocabulary, self.pretrained_embeddings, self.embedding_dim
+            vocabulary, self.pretrained_embeddings, text_embedding_dim(self)
         )
         return partial(_set_embedding_rows, ids=ids, vectors=vectors)
 
