@@ -1,5 +1,6 @@
 """subword_ngrams: a token's vector is its embedding plus the mean of its
-hashed character n-grams, so unseen words get vectors of their own."""
+hashed character n-grams' embeddings, so unseen words get vectors of their
+own."""
 
 import pickle
 
@@ -97,13 +98,13 @@ def test_the_table_holds_each_distinct_token_once():
     assert ((X[..., 1:] >= 0) & (X[..., 1:] <= 50)).all()
 
 
-def test_a_step_is_the_mean_of_its_token_and_ngram_vectors():
+def test_a_step_is_its_token_vector_plus_the_mean_of_its_ngrams():
     bag = SubwordEmbedding(10, 4)
     tokens = torch.randn(1, 2, 4)
     out = bag(tokens, torch.tensor([[[0, 0], [3, 5]]]))
     assert out.shape == (1, 2, 4)
     torch.testing.assert_close(out[0, 0], tokens[0, 0])  # no n-gram
-    expected = (tokens[0, 1] + bag.bag.weight[3] + bag.bag.weight[5]) / 3
+    expected = tokens[0, 1] + (bag.bag.weight[3] + bag.bag.weight[5]) / 2
     torch.testing.assert_close(out[0, 1], expected)
 
 

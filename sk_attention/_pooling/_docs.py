@@ -103,9 +103,9 @@ PARAMETERS_DOC = """
         downloaded. A saved model keeps the trained embedding, not this
         setting.
     subword_ngrams : (int, int) or (int, int, int) or None, default=None
-        ``(min_n, max_n)``: a token's vector is the mean of its own
-        embedding and the embeddings of its character n-grams of lengths
-        ``min_n`` to ``max_n`` (taken between boundary marks: ``"<film>"``
+        ``(min_n, max_n)``: a token's vector is its own embedding plus the
+        mean embedding of its character n-grams of lengths ``min_n`` to
+        ``max_n`` (taken between boundary marks: ``"<film>"``
         gives ``"<fi"``, ``"fil"``, ..., ``"lm>"``), hashed into 65,536
         buckets, or into
         ``n_buckets`` given as a third value (fastText's subword vectors,

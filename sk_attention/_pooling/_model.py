@@ -101,9 +101,10 @@ class AttentionPoolingNet(nn.Module):
     embedding_dim : int, default=64
         Width of the token embedding.
     subword_ngrams : (int, int, int) or None, default=None
-        Token input: ``(min_n, max_n, buckets)`` averages each token's
-        embedding with the embeddings of its hashed character n-grams, whose
-        ids follow the token id in ``X[..., 1:]``
+        Token input: ``(min_n, max_n, buckets)`` adds to each token's
+        embedding the mean embedding of its hashed character n-grams, whose
+        ids follow the token id in ``X[..., 1:]``; the token embeddings then
+        start at a tenth of their usual scale
         (:class:`~._ngrams.SubwordEmbedding`).
     attention_penalty : float, default=0.0
         Weight of Lin et al.'s (2017) penalty ``||A A^T - I||_F^2`` on the
@@ -141,6 +142,10 @@ class AttentionPoolingNet(nn.Module):
             self.subwords = None
             if subword_ngrams is not None:
                 self.subwords = SubwordEmbedding(subword_ngrams[2], embedding_dim)
+                # A tenth: at full scale a word's own random vector let the
+                # network memorise words, and unseen ones learned nothing.
+                with torch.no_grad():
+                    self.tokens.weight.mul_(0.1)
         sizes = dict(
             hidden_layer_sizes=hidden_layer_sizes,
             dropout=dropout,

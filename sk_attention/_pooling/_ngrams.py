@@ -1,7 +1,7 @@
 """Subword n-gram embeddings of text input (fastText-style).
 
-With ``subword_ngrams=(min_n, max_n)`` a token's vector is the mean of its
-own embedding and the embeddings of its character n-grams: the
+With ``subword_ngrams=(min_n, max_n)`` a token's vector is its own
+embedding plus the mean of the embeddings of its character n-grams: the
 n-grams of lengths ``min_n`` to ``max_n`` of the token between boundary
 marks, ``"<film>"`` -> ``"<fi"``, ``"fil"``, ``"ilm"``, ``"lm>"``, ... (the
 marks alone are no n-gram). The n-grams are hashed into a fixed number of
@@ -178,11 +178,16 @@ def subword_sequences(token_lists, vocabulary, subword_ngrams):
 
 
 class SubwordEmbedding(nn.Module):
-    """Each step's token vector averaged with its n-gram vectors, as fastText
-    averages a word's vector with those of its n-grams.
+    """Each step's token vector plus the mean of its n-gram vectors.
 
     The n-gram vectors are summed in one fused :class:`torch.nn.EmbeddingBag`
-    call; a step's vector is ``(token + sum of n-grams) / (1 + n_ngrams)``.
+    call; a step's vector is ``token + sum of n-grams / n_ngrams``. fastText
+    averages the word's vector in with its n-grams instead, which would
+    shrink a pretrained word vector by the number of n-grams; here a
+    pretrained vector keeps its scale, and the network starts the token
+    embeddings it learns at a tenth of their usual scale, so that the
+    n-grams, shared between words, carry what a rare word's own vector has
+    not learned.
 
     Parameters
     ----------
@@ -201,10 +206,9 @@ class SubwordEmbedding(nn.Module):
         """``tokens`` (batch, n_steps, embedding_dim), the token vectors, and
         ``ids`` (batch, n_steps, n_ngrams) -> (batch, n_steps, embedding_dim).
 
-        A step without n-grams (padding, or a token too short) keeps its
-        token vector.
+        A step without n-grams (padding) keeps its token vector.
         """
         batch, n_steps, width = ids.shape
         sums = self.bag(ids.reshape(batch * n_steps, width))  # (batch*steps, dim)
         counts = (ids != 0).sum(-1, keepdim=True)  # (batch, n_steps, 1)
-        return (tokens + sums.view(batch, n_steps, -1)) / (1 + counts)
+        return tokens + sums.view(batch, n_steps, -1) / counts.clamp(min=1)
