@@ -12,7 +12,7 @@ from sk_attention._text import Vocabulary
 
 AUTO_NAMES = [
     "embedding_dim", "batch_size", "early_stopping", "validation_fraction",
-    "n_iter_no_change", "max_epochs",
+    "n_iter_no_change", "embedding_lr", "max_epochs",
 ]
 
 
@@ -42,7 +42,8 @@ def test_every_auto_setting_defaults_to_auto():
 def test_numeric_input_keeps_the_fixed_defaults():
     assert _resolve(100_000, text=False) == {
         "embedding_dim": 64, "batch_size": 32, "early_stopping": False,
-        "validation_fraction": None, "n_iter_no_change": 10, "max_epochs": 100,
+        "validation_fraction": None, "n_iter_no_change": 10,
+        "embedding_lr": 1e-3, "max_epochs": 100,
     }
 
 
@@ -50,9 +51,9 @@ def test_numeric_input_keeps_the_fixed_defaults():
     "n_samples, batch_size, stopping, max_epochs",
     [
         (80, 32, False, 100),  # few texts: many epochs, no split to spare
-        (1_000, 32, False, 63),  # about 2,000 updates
-        (7_000, 32, True, 10),
-        (40_000, 128, True, 10),  # larger batches: fewer, larger kernel calls
+        (1_000, 32, False, 100),  # about 4,000 updates
+        (7_000, 32, True, 19),
+        (40_000, 128, True, 13),  # larger batches: fewer, larger kernel calls
         (1_000_000, 256, True, 10),
     ],
 )
@@ -71,9 +72,21 @@ def test_user_settings_are_kept_and_feed_the_later_rules():
     resolved = _resolve(500, batch_size=10, early_stopping=True)
     assert resolved["batch_size"] == 10
     assert resolved["validation_fraction"] == 0.1  # early stopping needs one
-    assert resolved["max_epochs"] == 40  # 2,000 updates of 50 batches
+    assert resolved["max_epochs"] == 80  # 4,000 updates of 50 batches
     resolved = _resolve(50_000, validation_fraction=None)
     assert resolved["early_stopping"] is False  # nothing to watch
+
+
+def test_text_embeddings_learn_faster_than_the_network():
+    assert _resolve(100, lr=2e-3)["embedding_lr"] == pytest.approx(2e-2)
+    clf = AttentionPoolingClassifier(max_epochs=1, random_state=0, lr=2e-3)
+    clf.fit(["good film", "bad film"] * 5, [1, 0] * 5)
+    rates = {len(group["params"]): group["lr"]
+             for group in clf.net_.optimizer_.param_groups}
+    assert sorted(rates.values()) == pytest.approx([2e-3, 2e-2])
+    assert clf.embedding_lr_ == pytest.approx(2e-2)
+    same = clf.set_params(embedding_lr=2e-3).fit(["good film", "bad"], [1, 0])
+    assert len(same.net_.optimizer_.param_groups) == 1
 
 
 def test_the_embedding_takes_the_width_of_pretrained_vectors():
@@ -91,10 +104,10 @@ def test_fit_stores_the_resolved_values_and_stops_early(tmp_path):
     ).fit(texts, labels)
     assert clf.embedding_dim_ == 6 and clf.module_.tokens.weight.shape[1] == 6
     assert clf.early_stopping_ is True and clf.validation_fraction_ == 0.1
-    assert clf.batch_size_ == 32 and clf.max_epochs_ == 32
+    assert clf.batch_size_ == 32 and clf.max_epochs_ == 64
     assert len(clf.history_) < clf.max_epochs_  # nothing to learn: it stops
     assert "valid_loss" in clf.history_[-1]
     assert clf.max_epochs == "auto"  # the parameter keeps what the user set
     clf.save(tmp_path / "auto.safetensors")
     loaded = AttentionPoolingClassifier.load(tmp_path / "auto.safetensors")
-    assert loaded.embedding_dim_ == 6 and loaded.max_epochs_ == 32
+    assert loaded.embedding_dim_ == 6 and loaded.max_epochs_ == 64

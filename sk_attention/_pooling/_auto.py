@@ -13,7 +13,7 @@ import math
 
 from .._base import AUTO
 
-__all__ = ["AUTO_RULES", "text_embedding_dim"]
+__all__ = ["AUTO_RULES", "embedding_param_groups", "text_embedding_dim"]
 
 #: What numeric input gets: the fixed defaults of earlier versions.
 _NUMERIC = {
@@ -29,10 +29,14 @@ TEXT_EARLY_STOPPING_FROM = 2000
 TEXT_BATCHES_PER_EPOCH = 250
 TEXT_BATCH_SIZES = (32, 256)
 #: Text: about this many updates in all, within the epoch bounds.
-TEXT_UPDATES = 2000
+TEXT_UPDATES = 4000
 TEXT_EPOCHS = (10, 100)
-#: Text: the widest of the pretrained vectors, or this.
+#: Text: the width of the embedding without pretrained vectors.
 TEXT_EMBEDDING_DIM = 64
+#: Text: the token and n-gram embeddings learn this many times faster than
+#: the rest of the network. A word seen once an epoch gets one update an
+#: epoch, which at the network's rate barely moves a pretrained vector.
+TEXT_EMBEDDING_LR_SCALE = 10
 
 
 def _is_text(encoding):
@@ -84,6 +88,20 @@ def n_iter_no_change_rule(estimator, encoding, training):
     return 3 if _is_text(encoding) else _NUMERIC["n_iter_no_change"]
 
 
+def embedding_lr_rule(estimator, encoding, training):
+    scale = TEXT_EMBEDDING_LR_SCALE if _is_text(encoding) else 1
+    return scale * estimator.lr
+
+
+def embedding_param_groups(estimator, encoding):
+    """The skorch ``optimizer__param_groups`` setting that gives the token
+    and n-gram embeddings of a text network their own learning rate."""
+    if not _is_text(encoding) or estimator.embedding_lr == estimator.lr:
+        return {}
+    group = {"lr": estimator.embedding_lr}
+    return {"optimizer__param_groups": [("tokens.*", group), ("subwords.*", group)]}
+
+
 def max_epochs_rule(estimator, encoding, training):
     if not _is_text(encoding):
         return _NUMERIC["max_epochs"]
@@ -100,5 +118,6 @@ AUTO_RULES = {
     "early_stopping": early_stopping_rule,
     "validation_fraction": validation_fraction_rule,
     "n_iter_no_change": n_iter_no_change_rule,
+    "embedding_lr": embedding_lr_rule,
     "max_epochs": max_epochs_rule,
 }

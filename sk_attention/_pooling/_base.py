@@ -22,7 +22,7 @@ from .._attention import ATTENTION_SCORES
 from .._base import AUTO, AttentionEstimator, TrainingData
 from .._text import Vocabulary, check_text_sequences, make_tokenizer
 from .._training import progress
-from ._auto import AUTO_RULES, text_embedding_dim
+from ._auto import AUTO_RULES, embedding_param_groups, text_embedding_dim
 from ._data import PoolingDataset, scaling_statistics
 from ._encoders import SEQUENCE_ENCODERS, encoder_class
 from ._input import (
@@ -88,6 +88,7 @@ class BaseAttentionPooling(AttentionEstimator):
         "max_vocabulary_size": [Interval(Integral, 1, None, closed="left"), None],
         "pretrained_embeddings": [tuple, list, None],
         "subword_ngrams": [tuple, list, None],
+        "embedding_lr": [Interval(Real, 0, None, closed="neither")],
     }
     # Settings resolved from the data when "auto" (the rules: _auto.py).
     for _name in AUTO_RULES:
@@ -129,6 +130,7 @@ class BaseAttentionPooling(AttentionEstimator):
         max_vocabulary_size=None,
         pretrained_embeddings=None,
         subword_ngrams=None,
+        embedding_lr="auto",
         max_epochs="auto",
         batch_size="auto",
         lr=1e-3,
@@ -164,6 +166,7 @@ class BaseAttentionPooling(AttentionEstimator):
         self.max_vocabulary_size = max_vocabulary_size
         self.pretrained_embeddings = pretrained_embeddings
         self.subword_ngrams = subword_ngrams
+        self.embedding_lr = embedding_lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -363,6 +366,7 @@ class BaseAttentionPooling(AttentionEstimator):
             criterion=PoolingLoss,
             criterion__task=encoding["_task"],
             **self._skorch_params(seed, device, stratified=classification),
+            **embedding_param_groups(self, encoding),
         )
 
     def _trains(self, encoding):

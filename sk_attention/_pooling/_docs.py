@@ -4,7 +4,7 @@ __all__ = ["INPUT_DOC", "PARAMETERS_DOC", "RESOLVED_DOC"]
 
 RESOLVED_DOC = """
     embedding_dim_, batch_size_, early_stopping_, validation_fraction_, \
-n_iter_no_change_, max_epochs_
+n_iter_no_change_, embedding_lr_, max_epochs_
         The values ``fit`` used for these settings: the parameter's own
         value, or what its ``"auto"`` rule resolved from the data.
 """
@@ -117,8 +117,8 @@ PARAMETERS_DOC = """
         but ONNX export does not take text models.
     max_epochs : int or "auto", default="auto"
         Passes over the training data (at most, with early stopping).
-        ``"auto"``: for text, enough epochs for about 2,000 updates, at
-        least 10 and at most 100 (``ceil(2000 / batches per epoch)``); for
+        ``"auto"``: for text, enough epochs for about 4,000 updates, at
+        least 10 and at most 100 (``ceil(4000 / batches per epoch)``); for
         numeric input, 100.
     batch_size : int or "auto", default="auto"
         Sequences per training batch. Batches group sequences of similar
@@ -128,6 +128,11 @@ PARAMETERS_DOC = """
         fewer, larger kernel calls; for numeric input, 32.
     lr : float, default=1e-3
         Learning rate.
+    embedding_lr : float or "auto", default="auto"
+        Learning rate of the token (and n-gram) embeddings of text input.
+        ``"auto"``: ``10 * lr``: a word seen once an epoch gets one update
+        an epoch, which at the network's rate barely moves its vector
+        (:doc:`/benchmarks` measures the gain). Not used for numeric input.
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, \
 default="adam"
     validation_fraction : float, None or "auto", default="auto"
