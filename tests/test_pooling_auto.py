@@ -85,7 +85,11 @@ def test_text_embeddings_learn_faster_than_the_network():
              for group in clf.net_.optimizer_.param_groups}
     assert sorted(rates.values()) == pytest.approx([2e-3, 2e-2])
     assert clf.embedding_lr_ == pytest.approx(2e-2)
-    same = clf.set_params(embedding_lr=2e-3).fit(["good film", "bad"], [1, 0])
+    clf.set_params(warm_start=True, lr=1e-3).fit(["good film", "bad"], [1, 0])
+    rates = sorted(g["lr"] for g in clf.net_.optimizer_.param_groups)
+    assert rates == pytest.approx([1e-3, 2e-2])  # a warm start keeps both
+    same = AttentionPoolingClassifier(max_epochs=1, embedding_lr=1e-3)
+    same.fit(["good film", "bad"], [1, 0])
     assert len(same.net_.optimizer_.param_groups) == 1
 
 
