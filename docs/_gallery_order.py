@@ -11,6 +11,7 @@ ORDER = [
     "plot_mil_digits_bags.py",
     "plot_time_series_classification.py",
     "plot_text_classification.py",
+    "plot_word_vectors.py",
     "plot_save_load.py",
     "plot_deploy_onnx.py",
 ]

@@ -132,7 +132,8 @@ class AttentionEstimator(BaseEstimator):
         ``fit`` runs them before any data check, when a setting may still be
         ``"auto"`` (a check skips those), and again on the resolved values.
         """
-        if self.early_stopping and self.validation_fraction is None:
+        stopping = self.early_stopping
+        if stopping and not _is_auto(stopping) and self.validation_fraction is None:
             raise ValueError(
                 "early_stopping=True needs a validation split to watch; set "
                 "validation_fraction (e.g. 0.1) or early_stopping=False."
@@ -456,15 +457,18 @@ def _continue_from(previous, net):
     of ``previous``, which stays untouched.
 
     The optimizer state is carried over when the optimizer class is the same
-    (Adam's moments are worth keeping); the learning rate is the new net's.
+    (Adam's moments are worth keeping); the learning rates are the new net's.
     """
     net.module_.load_state_dict(previous.module_.state_dict())
     if type(net.optimizer_) is type(previous.optimizer_):
+        # The new net's rates, per parameter group (all ``net.lr`` unless
+        # the family gives a group its own), survive the loading.
+        rates = [group["lr"] for group in net.optimizer_.param_groups]
         # A deep copy: loading shares tensors, which training updates in place.
         net.optimizer_.load_state_dict(
             copy.deepcopy(previous.optimizer_.state_dict())
         )
-        for group in net.optimizer_.param_groups:
-            group["lr"] = net.lr
+        for group, rate in zip(net.optimizer_.param_groups, rates):
+            group["lr"] = rate
             group.pop("initial_lr", None)  # a schedule starts again from lr
     net.history = History(copy.deepcopy(previous.history.to_list()))

@@ -5,6 +5,7 @@ ids through a :class:`Vocabulary`, and the way back (ids -> tokens ->
 strings) goes through the same two objects.
 """
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
@@ -70,9 +71,19 @@ def _join_words(tokens):
     return " ".join(tokens)
 
 
+_WORD_OR_PUNCTUATION = re.compile(r"\w+|[^\w\s]+")
+
+
+def _split_lower_words(text):
+    return _WORD_OR_PUNCTUATION.findall(text.lower())
+
+
 _NAMED_TOKENIZERS = {
     "char": Tokenizer("char", _split_chars, _join_chars),
     "word": Tokenizer("word", _split_words, _join_words),
+    # Lowercased runs of word characters and of punctuation: the tokens of
+    # uncased word vectors (GloVe 6B), much as TfidfVectorizer reads text.
+    "wordpunct": Tokenizer("wordpunct", _split_lower_words, _join_words),
 }
 
 
@@ -81,10 +92,11 @@ def make_tokenizer(spec, argument):
 
     Parameters
     ----------
-    spec : {"char", "word"}, callable or (callable, callable)
-        A name; a callable that splits (such a tokenizer cannot join, so it
-        cannot produce string predictions); or a ``(tokenize, detokenize)``
-        pair.
+    spec : {"char", "word", "wordpunct"}, callable or (callable, callable)
+        A name (``"wordpunct"`` lowercases, then splits runs of word
+        characters from runs of punctuation); a callable that splits (such
+        a tokenizer cannot join, so it cannot produce string predictions);
+        or a ``(tokenize, detokenize)`` pair.
     argument : str
         The parameter's name, for error messages.
 
@@ -96,11 +108,13 @@ def make_tokenizer(spec, argument):
     --------
     >>> make_tokenizer("word", "source_tokenizer").tokenize("3rd of march")
     ['3rd', 'of', 'march']
+    >>> make_tokenizer("wordpunct", "tokenizer").tokenize("It's a must-see!")
+    ['it', "'", 's', 'a', 'must', '-', 'see', '!']
     """
     if isinstance(spec, str):
         if spec not in _NAMED_TOKENIZERS:
             raise ValueError(
-                f"{argument} must be 'char', 'word', a callable or a "
+                f"{argument} must be 'char', 'word', 'wordpunct', a callable or a "
                 f"(tokenize, detokenize) pair, got {spec!r}."
             )
         return _NAMED_TOKENIZERS[spec]
@@ -113,7 +127,7 @@ def make_tokenizer(spec, argument):
     ):
         return Tokenizer("custom", spec[0], spec[1])
     raise TypeError(
-        f"{argument} must be 'char', 'word', a callable or a (tokenize, "
+        f"{argument} must be 'char', 'word', 'wordpunct', a callable or a (tokenize, "
         f"detokenize) pair of callables, got {type(spec).__name__}."
     )
 

@@ -43,6 +43,7 @@ EXPECTED = {
         (r"encoder=conv: accuracy ([\d.]+)", 0.96)
     ],
     "plot_text_classification.py": [(r"encoder='gru': accuracy ([\d.]+)", 0.7)],
+    "plot_word_vectors.py": [(r"attention classifier: accuracy ([\d.]+)", 0.7)],
     "plot_save_load.py": [
         (r"same greedy predictions on all 1000 strings: (True)", None),
         (r"\['no' 'yes'\] (True)", None),

@@ -452,7 +452,9 @@ def test_bad_targets_and_parameters_raise_clear_errors():
     with pytest.raises(ValueError, match="hidden_layer_sizes must be positive"):
         AttentionPoolingClassifier(hidden_layer_sizes=(8, 0)).fit(X, np.arange(20) % 2)
     with pytest.raises(ValueError, match="validation_fraction"):
-        AttentionPoolingClassifier(early_stopping=True).fit(X, np.arange(20) % 2)
+        AttentionPoolingClassifier(
+            early_stopping=True, validation_fraction=None
+        ).fit(X, np.arange(20) % 2)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

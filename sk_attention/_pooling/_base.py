@@ -19,9 +19,10 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 
 from .._attention import ATTENTION_SCORES
-from .._base import AttentionEstimator, TrainingData
+from .._base import AUTO, AttentionEstimator, TrainingData
 from .._text import Vocabulary, check_text_sequences, make_tokenizer
 from .._training import progress
+from ._auto import AUTO_RULES, embedding_param_groups, text_embedding_dim
 from ._data import PoolingDataset, scaling_statistics
 from ._encoders import SEQUENCE_ENCODERS, encoder_class
 from ._input import (
@@ -33,6 +34,7 @@ from ._input import (
     token_sequences,
 )
 from ._model import AttentionPoolingNet, MeanQueryPooling, PoolingLoss
+from ._ngrams import check_subword_ngrams
 
 __all__ = ["BaseAttentionPooling"]
 
@@ -80,12 +82,22 @@ class BaseAttentionPooling(AttentionEstimator):
         "encoder_heads": [Interval(Integral, 1, None, closed="left")],
         "attention_penalty": [Interval(Real, 0, None, closed="left")],
         "input_layout": [StrOptions(set(INPUT_LAYOUTS))],
-        "tokenizer": [StrOptions({"char", "word"}), callable],
+        "tokenizer": [StrOptions({"char", "word", "wordpunct"}), callable],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "min_frequency": [Interval(Integral, 1, None, closed="left")],
         "max_vocabulary_size": [Interval(Integral, 1, None, closed="left"), None],
         "pretrained_embeddings": [tuple, list, None],
+        "subword_ngrams": [tuple, list, None],
+        "embedding_lr": [Interval(Real, 0, None, closed="neither")],
     }
+    # Settings resolved from the data when "auto" (the rules: _auto.py).
+    for _name in AUTO_RULES:
+        _parameter_constraints[_name] = [
+            *_parameter_constraints[_name], StrOptions({AUTO})
+        ]
+    del _name
+
+    _auto_rules = AUTO_RULES
 
     _encoding_attributes = (
         "n_features_in_",
@@ -113,17 +125,19 @@ class BaseAttentionPooling(AttentionEstimator):
         scaling="global",
         input_layout="steps_first",
         tokenizer="word",
-        embedding_dim=64,
+        embedding_dim="auto",
         min_frequency=1,
         max_vocabulary_size=None,
         pretrained_embeddings=None,
-        max_epochs=100,
-        batch_size=32,
+        subword_ngrams=None,
+        embedding_lr="auto",
+        max_epochs="auto",
+        batch_size="auto",
         lr=1e-3,
         optimizer="adam",
-        validation_fraction=None,
-        early_stopping=False,
-        n_iter_no_change=10,
+        validation_fraction="auto",
+        early_stopping="auto",
+        n_iter_no_change="auto",
         gradient_clip=None,
         max_time=None,
         callbacks=None,
@@ -151,6 +165,8 @@ class BaseAttentionPooling(AttentionEstimator):
         self.min_frequency = min_frequency
         self.max_vocabulary_size = max_vocabulary_size
         self.pretrained_embeddings = pretrained_embeddings
+        self.subword_ngrams = subword_ngrams
+        self.embedding_lr = embedding_lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -187,6 +203,7 @@ class BaseAttentionPooling(AttentionEstimator):
     def _check_params_together(self):
         super()._check_params_together()
         self._hidden_layer_sizes()
+        check_subword_ngrams(self.subword_ngrams)
         if self.encoder == "transformer" and self.encoder_size % self.encoder_heads:
             raise ValueError(
                 "encoder='transformer' splits encoder_size among encoder_heads, so "
@@ -253,7 +270,9 @@ class BaseAttentionPooling(AttentionEstimator):
             min_frequency=self.min_frequency,
             max_vocabulary_size=self.max_vocabulary_size,
         )
-        inputs = token_sequences(items, tokenizer, vocabulary, tokens)
+        inputs = token_sequences(
+            items, tokenizer, vocabulary, tokens, self._subword_ngrams()
+        )
         encoding = {"tokenizer_": tokenizer, "vocabulary_": vocabulary}
         return inputs, {"n_features_in_": None, **encoding}
 
@@ -268,7 +287,10 @@ class BaseAttentionPooling(AttentionEstimator):
             )
         if text:
             self._check_text_layout()
-            return token_sequences(X, encoding["tokenizer_"], encoding["vocabulary_"])
+            return token_sequences(
+                X, encoding["tokenizer_"], encoding["vocabulary_"],
+                subword_ngrams=self._subword_ngrams(),
+            )
         return check_numeric_input(
             X, self.input_layout, n_features=encoding["n_features_in_"]
         )
@@ -287,9 +309,13 @@ class BaseAttentionPooling(AttentionEstimator):
         if self.pretrained_embeddings is None:
             return None
         ids, vectors = pretrained_rows(
-            vocabulary, self.pretrained_embeddings, self.embedding_dim
+            vocabulary, self.pretrained_embeddings, text_embedding_dim(self)
         )
         return partial(_set_embedding_rows, ids=ids, vectors=vectors)
+
+    def _subword_ngrams(self):
+        """``(min_n, max_n, buckets)``, or None without subword n-grams."""
+        return check_subword_ngrams(self.subword_ngrams)
 
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -326,6 +352,8 @@ class BaseAttentionPooling(AttentionEstimator):
         if encoding["vocabulary_"] is not None:
             params["vocabulary_size"] = len(encoding["vocabulary_"])
             params["embedding_dim"] = self.embedding_dim
+            if self.subword_ngrams is not None:
+                params["subword_ngrams"] = self._subword_ngrams()
         if self.attention_penalty:
             params["attention_penalty"] = self.attention_penalty
         return params
@@ -338,6 +366,7 @@ class BaseAttentionPooling(AttentionEstimator):
             criterion=PoolingLoss,
             criterion__task=encoding["_task"],
             **self._skorch_params(seed, device, stratified=classification),
+            **embedding_param_groups(self, encoding),
         )
 
     def _trains(self, encoding):
@@ -361,8 +390,9 @@ class BaseAttentionPooling(AttentionEstimator):
     @classmethod
     def _settings_from_json(cls, params, path):
         params = super()._settings_from_json(params, path)
-        if isinstance(params.get("hidden_layer_sizes"), list):
-            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        for name in ("hidden_layer_sizes", "subword_ngrams"):
+            if isinstance(params.get(name), list):
+                params[name] = tuple(params[name])
         if params.get("tokenizer", "") is None:
             raise ValueError(
                 "The model was trained with a custom tokenizer, which cannot be "

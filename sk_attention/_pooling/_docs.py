@@ -1,6 +1,13 @@
 """Docstring parts the three pooling estimators share: parameters and input."""
 
-__all__ = ["INPUT_DOC", "PARAMETERS_DOC"]
+__all__ = ["INPUT_DOC", "PARAMETERS_DOC", "RESOLVED_DOC"]
+
+RESOLVED_DOC = """
+    embedding_dim_, batch_size_, early_stopping_, validation_fraction_, \
+n_iter_no_change_, embedding_lr_, max_epochs_
+        The values ``fit`` used for these settings: the parameter's own
+        value, or what its ``"auto"`` rule resolved from the data.
+"""
 
 PARAMETERS_DOC = """
     encoder : {"gru", "lstm", "conv", "transformer"} or None, default=None
@@ -74,12 +81,16 @@ PARAMETERS_DOC = """
         n_channels, n_timepoints)``, the numpy3D layout of aeon and sktime, or
         a list of ``(n_channels, n_timepoints_i)`` arrays. Every method reads
         ``X`` in this layout.
-    tokenizer : {"word", "char"} or callable, default="word"
-        How strings in ``X`` are split into tokens: on whitespace, into
-        characters, or by a callable ``str -> list of str`` (which ``load``
-        must be given again). Token lists are used as they are.
-    embedding_dim : int, default=64
-        Width of the learned token embedding (text input).
+    tokenizer : {"word", "wordpunct", "char"} or callable, default="word"
+        How strings in ``X`` are split into tokens: on whitespace;
+        lowercased and split into runs of word characters and of
+        punctuation (``"wordpunct"``, the tokens of uncased word vectors
+        such as GloVe 6B); into characters; or by a callable ``str -> list
+        of str`` (which ``load`` must be given again). Token lists are used
+        as they are.
+    embedding_dim : int or "auto", default="auto"
+        Width of the learned token embedding (text input). ``"auto"``: the
+        width of ``pretrained_embeddings`` when given, else 64.
     min_frequency : int, default=1
         Tokens seen fewer times in ``fit`` map to the unknown token, as do
         tokens never seen.
@@ -91,24 +102,53 @@ PARAMETERS_DOC = """
         ``tokens`` starts from its vector (then trains). Nothing is
         downloaded. A saved model keeps the trained embedding, not this
         setting.
-    max_epochs : int, default=100
-        Passes over the training data.
-    batch_size : int, default=32
+    subword_ngrams : (int, int) or (int, int, int) or None, default=None
+        ``(min_n, max_n)``: a token's vector is its own embedding plus the
+        mean embedding of its character n-grams of lengths ``min_n`` to
+        ``max_n`` (taken between boundary marks: ``"<film>"``
+        gives ``"<fi"``, ``"fil"``, ..., ``"lm>"``), hashed into 65,536
+        buckets, or into
+        ``n_buckets`` given as a third value (fastText's subword vectors,
+        Bojanowski et al., 2017). Tokens never seen in ``fit`` then get a
+        vector from the n-grams they share with seen ones, and rare words
+        learn from common ones: useful for short texts, rare words and
+        names. ``(3, 6)`` is fastText's choice. None: token embeddings only.
+        Not used for numeric input; models with it save, load and pickle,
+        but ONNX export does not take text models.
+    max_epochs : int or "auto", default="auto"
+        Passes over the training data (at most, with early stopping).
+        ``"auto"``: for text, enough epochs for about 4,000 updates, at
+        least 10 and at most 100 (``ceil(4000 / batches per epoch)``); for
+        numeric input, 100.
+    batch_size : int or "auto", default="auto"
         Sequences per training batch. Batches group sequences of similar
-        length (shuffled within pools), so little is padded.
+        length (shuffled within pools), so little is padded. ``"auto"``:
+        for text, about 250 batches per epoch, a power of two from 32 to
+        256 (32 below 16,000 texts, 128 for 40,000): larger batches are
+        fewer, larger kernel calls; for numeric input, 32.
     lr : float, default=1e-3
         Learning rate.
+    embedding_lr : float or "auto", default="auto"
+        Learning rate of the token (and n-gram) embeddings of text input.
+        ``"auto"``: ``10 * lr``: a word seen once an epoch gets one update
+        an epoch, which at the network's rate barely moves its vector
+        (:doc:`/benchmarks` measures the gain). Not used for numeric input.
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, \
 default="adam"
-    validation_fraction : float or None, default=None
+    validation_fraction : float, None or "auto", default="auto"
         Fraction of the training data held out (stratified for
         classification) to report a validation loss; None trains on all.
-    early_stopping : bool, default=False
+        ``"auto"``: 0.1 when early stopping is on, else None.
+    early_stopping : bool or "auto", default="auto"
         Stop when the validation loss has not improved for
         ``n_iter_no_change`` epochs and restore the best weights; needs
-        ``validation_fraction``.
-    n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
+        ``validation_fraction``. ``"auto"``: on for text from 2,000
+        training texts (unless ``validation_fraction=None``), where a tenth
+        of them estimates the loss well; off for fewer texts and for
+        numeric input.
+    n_iter_no_change : int or "auto", default="auto"
+        Patience of early stopping, in epochs. ``"auto"``: 3 for text, whose
+        validation loss turns within a few epochs; 10 for numeric input.
     gradient_clip : float or None, default=None
         Clip the gradient norm to this value.
     max_time : float or None, default=None

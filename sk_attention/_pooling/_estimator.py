@@ -15,7 +15,7 @@ from sklearn.base import (
 )
 
 from ._base import BaseAttentionPooling
-from ._docs import INPUT_DOC, PARAMETERS_DOC
+from ._docs import INPUT_DOC, PARAMETERS_DOC, RESOLVED_DOC
 from ._targets import (
     CLASSIFICATION,
     NO_REGRESSION,
@@ -78,8 +78,7 @@ class AttentionPooling(
     net_ : skorch.NeuralNet or None
         The trained skorch net; None when fitted without y.
     history_ : skorch.History or None
-        Per-epoch losses; None when fitted without y.
-
+        Per-epoch losses; None when fitted without y.{RESOLVED_DOC}
     See Also
     --------
     AttentionPoolingClassifier : The same network predicting classes.
@@ -250,8 +249,7 @@ class AttentionPoolingClassifier(ClassifierMixin, BaseAttentionPooling):
     net_ : skorch.NeuralNet
         The skorch net that trained it.
     history_ : skorch.History
-        Per-epoch losses.
-
+        Per-epoch losses.{RESOLVED_DOC}
     See Also
     --------
     AttentionPooling : The pooled vectors as features for another model.
@@ -403,8 +401,7 @@ class AttentionPoolingRegressor(
     net_ : skorch.NeuralNet
         The skorch net that trained it.
     history_ : skorch.History
-        Per-epoch losses.
-
+        Per-epoch losses.{RESOLVED_DOC}
     See Also
     --------
     AttentionPooling : The pooled vectors as features for another model.

@@ -19,6 +19,7 @@ from .._text import (
     make_tokenizer,
     tokenize_items,
 )
+from ._ngrams import subword_sequences
 
 __all__ = [
     "INPUT_LAYOUTS",
@@ -135,11 +136,14 @@ def learn_vocabulary(items, tokenizer, *, min_frequency, max_vocabulary_size):
     return tokenizer, vocabulary, tokens
 
 
-def token_sequences(X, tokenizer, vocabulary, tokens=None):
+def token_sequences(X, tokenizer, vocabulary, tokens=None, subword_ngrams=None):
     """Text as a :class:`RaggedArray` of token ids, shape ``(total_steps, 1)``.
 
     Tokens unseen in ``fit`` map to the unknown id. ``tokens`` are the token
     lists when already computed; otherwise ``X`` is validated and tokenized.
+    With ``subword_ngrams`` (``(min_n, max_n, buckets)``) each step also
+    holds its token's n-gram ids
+    (:func:`~sk_attention._pooling._ngrams.subword_sequences`).
 
     Examples
     --------
@@ -153,6 +157,8 @@ def token_sequences(X, tokenizer, vocabulary, tokens=None):
     if tokens is None:
         items, _ = check_text_sequences(X, "X")
         tokens = tokenize_items(items, tokenizer, "X", require_tokens=True)
+    if subword_ngrams is not None:
+        return subword_sequences(tokens, vocabulary, subword_ngrams)
     ids = [vocabulary.encode(sequence) for sequence in tokens]
     lengths = np.array([len(sequence) for sequence in ids], dtype=np.int64)
     return RaggedArray(np.concatenate(ids)[:, None], lengths)

@@ -22,6 +22,7 @@ from .._attention import ScaledDotAttention, attention_class
 from .._sequences import length_mask
 from .._text import PAD
 from ._encoders import encoder_class
+from ._ngrams import SubwordEmbedding
 
 __all__ = ["AttentionPoolingNet", "MeanQueryPooling", "PoolingLoss"]
 
@@ -99,6 +100,12 @@ class AttentionPoolingNet(nn.Module):
         Token input: ids below this are embedded; None for numeric input.
     embedding_dim : int, default=64
         Width of the token embedding.
+    subword_ngrams : (int, int, int) or None, default=None
+        Token input: ``(min_n, max_n, buckets)`` adds to each token's
+        embedding the mean embedding of its hashed character n-grams, whose
+        ids follow the token id in ``X[..., 1:]``; the token embeddings then
+        start at a tenth of their usual scale
+        (:class:`~._ngrams.SubwordEmbedding`).
     attention_penalty : float, default=0.0
         Weight of Lin et al.'s (2017) penalty ``||A A^T - I||_F^2`` on the
         ``(num_heads, n_steps)`` weights ``A`` of each sample, which pushes
@@ -122,6 +129,7 @@ class AttentionPoolingNet(nn.Module):
         vocabulary_size=None,
         embedding_dim=64,
         attention_penalty=0.0,
+        subword_ngrams=None,
     ):
         super().__init__()
         self.token_input = vocabulary_size is not None
@@ -131,6 +139,13 @@ class AttentionPoolingNet(nn.Module):
         else:
             self.tokens = nn.Embedding(vocabulary_size, embedding_dim, padding_idx=PAD)
             width = embedding_dim
+            self.subwords = None
+            if subword_ngrams is not None:
+                self.subwords = SubwordEmbedding(subword_ngrams[2], embedding_dim)
+                # A tenth: at full scale a word's own random vector let the
+                # network memorise words, and unseen ones learned nothing.
+                with torch.no_grad():
+                    self.tokens.weight.mul_(0.1)
         sizes = dict(
             hidden_layer_sizes=hidden_layer_sizes,
             dropout=dropout,
@@ -175,7 +190,11 @@ class AttentionPoolingNet(nn.Module):
     def _inputs(self, X):
         """Standardized features, or embedded tokens: ``(batch, n_steps, F)``."""
         if self.token_input:
-            return self.tokens(X[..., 0].long())  # (batch, n_steps, embedding_dim)
+            ids = X.long()
+            vectors = self.tokens(ids[..., 0])  # (batch, n_steps, embedding_dim)
+            if self.subwords is not None:
+                vectors = self.subwords(vectors, ids[..., 1:])  # same shape
+            return vectors
         return self.standardize(X)
 
     def pool(self, X, lengths, need_weights=True):

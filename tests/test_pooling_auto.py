@@ -1,0 +1,117 @@
+"""The pooling estimators' "auto" settings: text input sizes its training from
+the number of texts; numeric input keeps the fixed values of earlier
+versions."""
+
+import numpy as np
+import pytest
+
+from sk_attention import AttentionPoolingClassifier
+from sk_attention._base import TrainingData
+from sk_attention._pooling._auto import AUTO_RULES
+from sk_attention._text import Vocabulary
+
+AUTO_NAMES = [
+    "embedding_dim", "batch_size", "early_stopping", "validation_fraction",
+    "n_iter_no_change", "embedding_lr", "max_epochs",
+]
+
+
+class _Sized:
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+
+def _resolve(n_samples, text=True, **params):
+    """What fit would resolve for ``n_samples`` training samples."""
+    estimator = AttentionPoolingClassifier(**params)
+    encoding = {"vocabulary_": Vocabulary(["a"]) if text else None}
+    return estimator._resolve_auto(
+        encoding, TrainingData(_Sized(n_samples)), warm_start=False
+    )
+
+
+def test_every_auto_setting_defaults_to_auto():
+    params = AttentionPoolingClassifier().get_params()
+    assert list(AUTO_RULES) == AUTO_NAMES
+    assert all(params[name] == "auto" for name in AUTO_NAMES)
+
+
+def test_numeric_input_keeps_the_fixed_defaults():
+    assert _resolve(100_000, text=False) == {
+        "embedding_dim": 64, "batch_size": 32, "early_stopping": False,
+        "validation_fraction": None, "n_iter_no_change": 10,
+        "embedding_lr": 1e-3, "max_epochs": 100,
+    }
+
+
+@pytest.mark.parametrize(
+    "n_samples, batch_size, stopping, max_epochs",
+    [
+        (80, 32, False, 100),  # few texts: many epochs, no split to spare
+        (1_000, 32, False, 100),  # about 4,000 updates
+        (7_000, 32, True, 19),
+        (40_000, 128, True, 13),  # larger batches: fewer, larger kernel calls
+        (1_000_000, 256, True, 10),
+    ],
+)
+def test_text_training_is_sized_from_the_number_of_texts(
+    n_samples, batch_size, stopping, max_epochs
+):
+    resolved = _resolve(n_samples)
+    assert resolved["batch_size"] == batch_size
+    assert resolved["early_stopping"] is stopping
+    assert resolved["validation_fraction"] == (0.1 if stopping else None)
+    assert resolved["n_iter_no_change"] == 3
+    assert resolved["max_epochs"] == max_epochs
+
+
+def test_user_settings_are_kept_and_feed_the_later_rules():
+    resolved = _resolve(500, batch_size=10, early_stopping=True)
+    assert resolved["batch_size"] == 10
+    assert resolved["validation_fraction"] == 0.1  # early stopping needs one
+    assert resolved["max_epochs"] == 80  # 4,000 updates of 50 batches
+    resolved = _resolve(50_000, validation_fraction=None)
+    assert resolved["early_stopping"] is False  # nothing to watch
+
+
+def test_text_embeddings_learn_faster_than_the_network():
+    assert _resolve(100, lr=2e-3)["embedding_lr"] == pytest.approx(2e-2)
+    clf = AttentionPoolingClassifier(max_epochs=1, random_state=0, lr=2e-3)
+    clf.fit(["good film", "bad film"] * 5, [1, 0] * 5)
+    rates = {len(group["params"]): group["lr"]
+             for group in clf.net_.optimizer_.param_groups}
+    assert sorted(rates.values()) == pytest.approx([2e-3, 2e-2])
+    assert clf.embedding_lr_ == pytest.approx(2e-2)
+    clf.set_params(warm_start=True, lr=1e-3).fit(["good film", "bad"], [1, 0])
+    rates = sorted(g["lr"] for g in clf.net_.optimizer_.param_groups)
+    assert rates == pytest.approx([1e-3, 2e-2])  # a warm start keeps both
+    same = AttentionPoolingClassifier(max_epochs=1, embedding_lr=1e-3)
+    same.fit(["good film", "bad"], [1, 0])
+    assert len(same.net_.optimizer_.param_groups) == 1
+
+
+def test_the_embedding_takes_the_width_of_pretrained_vectors():
+    vectors = (["good", "bad"], np.ones((2, 7)))
+    assert _resolve(10, pretrained_embeddings=vectors)["embedding_dim"] == 7
+    assert _resolve(10)["embedding_dim"] == 64
+
+
+def test_fit_stores_the_resolved_values_and_stops_early(tmp_path):
+    texts = [f"w{i % 50} and w{(i * 7) % 50}" for i in range(2_000)]
+    labels = np.random.RandomState(0).randint(2, size=2_000)  # noise
+    clf = AttentionPoolingClassifier(
+        hidden_layer_sizes=(8,), attention_size=8, random_state=0,
+        pretrained_embeddings=(["and"], np.ones((1, 6))),
+    ).fit(texts, labels)
+    assert clf.embedding_dim_ == 6 and clf.module_.tokens.weight.shape[1] == 6
+    assert clf.early_stopping_ is True and clf.validation_fraction_ == 0.1
+    assert clf.batch_size_ == 32 and clf.max_epochs_ == 64
+    assert len(clf.history_) < clf.max_epochs_  # nothing to learn: it stops
+    assert "valid_loss" in clf.history_[-1]
+    assert clf.max_epochs == "auto"  # the parameter keeps what the user set
+    clf.save(tmp_path / "auto.safetensors")
+    loaded = AttentionPoolingClassifier.load(tmp_path / "auto.safetensors")
+    assert loaded.embedding_dim_ == 6 and loaded.max_epochs_ == 64
