@@ -249,9 +249,9 @@ def main():
             print(f"Phonetisaurus trained in {cpu:.1f} CPU-min ({wall:.1f} min wall)")
             words = test[:_CURVE_WORDS]
             curve_wer = scores(predictions[:_CURVE_WORDS], words, lexicon)[0]
-            print(f"  its WER on the learning curves' 2,000 test words: {curve_wer:.1f}")
-            curves.append({"label": "Phonetisaurus", "points": [
-                {"cpu_minutes": cpu, "greedy_wer": curve_wer}]})
+            print(f"  its WER on the curves' 2,000 test words: {curve_wer:.1f}")
+            point = {"cpu_minutes": cpu, "greedy_wer": curve_wer}
+            curves.append({"label": "Phonetisaurus", "points": [point]})
     extra = {
         "rnn": parse_settings(args.rnn),
         "transformer": parse_settings(args.transformer),
