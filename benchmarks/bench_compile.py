@@ -19,8 +19,8 @@ import time
 import torch
 import torch.nn.functional as F
 
+from sk_attention._ragged import pad_sequences, sorted_batches
 from sk_attention._seq2seq._model import Seq2SeqModule
-from sk_attention._sequences import pad_sequences, sorted_batches
 from sk_attention._text import BOS, EOS, PAD, Vocabulary
 from sk_attention.datasets import make_dates
 

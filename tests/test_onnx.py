@@ -1,6 +1,7 @@
 """Export to ONNX and the torch-free runtime: the same answers as torch."""
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -118,8 +119,24 @@ def test_pooling_runtime_takes_dense_arrays(pooling_export):
         served.attention_weights(X), estimator.attention_weights(X)
     ):
         assert_allclose(got, expected, atol=1e-5)
-    with pytest.raises(ValueError, match=r"X\[0\] has shape \(4, 3\)"):
-        served.attention_weights(np.zeros((2, 4, 3)))
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.zeros((2, 4, 3)),
+        [np.ones((3, 2)), np.ones((0, 2))],
+        [np.full((2, 2), np.nan)],
+    ],
+    ids=["features", "empty-sequence", "nan"],
+)
+def test_pooling_runtime_checks_input_as_the_estimator(pooling_export, X):
+    """The runtime and the estimator share one validation, so one message."""
+    estimator, served = pooling_export
+    with pytest.raises(ValueError) as expected:
+        estimator.attention_weights(X)
+    with pytest.raises(ValueError, match=re.escape(str(expected.value))):
+        served.attention_weights(X)
 
 
 def test_quantized_export_stays_close(tmp_path):

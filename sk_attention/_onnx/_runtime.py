@@ -8,6 +8,7 @@ torch-free text modules only.
 
 import numpy as np
 
+from .._ragged import check_sequences, pad_sequences, sorted_batches
 from .._subwords import subword_from_json
 from .._text import Vocabulary, check_text_sequences, make_tokenizer, tokenize_items
 from ..metrics import sequence_accuracy
@@ -59,35 +60,6 @@ class _Runtime:
 # -- attention pooling --------------------------------------------------------
 
 
-def _check_sequences(X, n_features):
-    """``(values, lengths)`` of numeric sequences, float32 and padded.
-
-    The forms the pooling estimators take: a 3-D array, a 2-D array of
-    univariate sequences, or a list of 2-D (or 1-D univariate) arrays.
-    """
-    if isinstance(X, np.ndarray) and X.ndim in (2, 3):
-        dense = X if X.ndim == 3 else X[:, :, None]
-        sequences = list(dense)
-    else:
-        sequences = [np.asarray(item) for item in X]
-        sequences = [item[:, None] if item.ndim == 1 else item for item in sequences]
-    if not sequences:
-        raise ValueError("X holds no sequences; expected at least one.")
-    for index, item in enumerate(sequences):
-        if item.ndim != 2 or item.shape[0] == 0 or item.shape[1] != n_features:
-            raise ValueError(
-                f"X[{index}] has shape {item.shape}; expected (n_steps >= 1, "
-                f"{n_features})."
-            )
-        if not np.isfinite(item.astype(np.float32)).all():
-            raise ValueError(f"X[{index}] holds NaN or infinite values.")
-    lengths = np.array([len(item) for item in sequences], dtype=np.int64)
-    values = np.zeros((len(sequences), lengths.max(), n_features), dtype=np.float32)
-    for row, item in enumerate(sequences):
-        values[row, : len(item)] = item
-    return values, lengths
-
-
 class _PoolingRuntime(_Runtime):
     """The pooling graph, run on padded batches; ``attention_weights``.
 
@@ -107,17 +79,16 @@ class _PoolingRuntime(_Runtime):
 
     def _run(self, X, output):
         """``output`` of every sample (pooled, weights or scores), and lengths."""
-        values, lengths = _check_sequences(X, self.n_features_in_)
-        index = self._outputs.index(output)
-        parts = []
-        for start in range(0, len(values), self.batch_size):
-            rows = slice(start, start + self.batch_size)
-            steps = lengths[rows].max()
-            feed = {"X": values[rows, :steps], "lengths": lengths[rows]}
-            parts.append(self._sessions[0].run([self._outputs[index]], feed)[0])
+        sequences = check_sequences(X, n_features=self.n_features_in_)
+        results = [None] * len(sequences)
+        for batch in sorted_batches(sequences.lengths, self.batch_size):
+            values, lengths = sequences.gather(batch)
+            found = self._sessions[0].run([output], {"X": values, "lengths": lengths})
+            for row, index in enumerate(batch):
+                results[index] = found[0][row]
         if output == "weights":
-            return [w for part in parts for w in part], lengths
-        return np.concatenate(parts), lengths
+            return results, sequences.lengths
+        return np.stack(results), sequences.lengths
 
     def attention_weights(self, X):
         """The weights of each sample's steps, as the estimator's method.
@@ -280,16 +251,14 @@ class OnnxAttentionSeq2Seq(_Runtime):
         return log_probs, state
 
     def _decode(self, source_ids):
-        lengths = np.array([len(ids) for ids in source_ids], dtype=np.int64)
-        order = np.argsort(-lengths, kind="stable")  # batches of similar length
         decoded = [None] * len(source_ids)
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
-            source = np.zeros((len(batch), lengths[batch].max()), dtype=np.int64)
-            for row, index in enumerate(batch):
-                source[row, : lengths[index]] = source_ids[index]
+        lengths = [len(ids) for ids in source_ids]
+        for batch in sorted_batches(lengths, self.batch_size):
+            source, source_lengths = pad_sequences(
+                [source_ids[index] for index in batch], dtype=np.int64
+            )
             encoded = self._sessions[0].run(
-                None, {"source": source, "lengths": lengths[batch]}
+                None, {"source": source, "lengths": source_lengths}
             )
             memory, state = encoded[: self._n_memory], encoded[self._n_memory :]
             if self.beam_size == 1:

@@ -1,6 +1,6 @@
 """What the pooling estimators read: numeric sequences in either layout, or text.
 
-Numeric input is validated into a :class:`~sk_attention._sequences.RaggedArray`
+Numeric input is validated into a :class:`~sk_attention._ragged.RaggedArray`
 of float32 steps, after moving the time axis where the network expects it
 (:func:`check_numeric_input`). Text input (strings, or token lists) is
 tokenized and mapped to ids through a :class:`~sk_attention._text.Vocabulary`
@@ -11,7 +11,7 @@ learned in ``fit`` (:func:`learn_vocabulary`), and stored as a
 
 import numpy as np
 
-from .._sequences import RaggedArray, check_sequences
+from .._ragged import RaggedArray, check_sequences
 from .._text import (
     SPECIAL_TOKENS,
     Vocabulary,

@@ -25,7 +25,7 @@ import zlib
 import numpy as np
 from torch import nn
 
-from .._sequences import RaggedArray
+from .._ragged import RaggedArray
 
 __all__ = [
     "DEFAULT_BUCKETS",

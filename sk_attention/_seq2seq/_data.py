@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .._sequences import pad_sequences
+from .._ragged import pad_sequences
 from .._text import BOS, EOS, PAD
 
 __all__ = ["SequencePairDataset", "collate_sources"]

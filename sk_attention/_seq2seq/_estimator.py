@@ -15,7 +15,7 @@ from skorch import NeuralNet
 
 from .._attention import ATTENTION_SCORES
 from .._base import AUTO, AttentionEstimator, TrainingData
-from .._sequences import chunk_slices
+from .._ragged import chunk_slices
 from .._subwords import SUBWORD_KINDS, is_subword_tokenizer, subword_from_json
 from .._text import check_text_sequences, tokenize_items
 from .._training import CheckpointAveraging, progress

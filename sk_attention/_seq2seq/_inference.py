@@ -9,7 +9,7 @@ tokenizes before and detokenizes after.
 import numpy as np
 import torch
 
-from .._sequences import sorted_batches
+from .._ragged import sorted_batches
 from .._text import BOS
 from ._data import SequencePairDataset, collate_sources
 from ._search import (
