@@ -1,7 +1,10 @@
-"""scikit-learn's estimator checks on the attention pooling estimators."""
+"""scikit-learn's estimator checks on the pooling and seq2seq estimators."""
 
+import pytest
+from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from sk_attention import AttentionSeq2Seq
 from sk_attention._pooling import (
     AttentionPooling,
     AttentionPoolingClassifier,
@@ -62,3 +65,37 @@ def expected_failed_checks(estimator):
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+# AttentionSeq2Seq reads strings, and scikit-learn's other checks fit it on a
+# numeric 2-D X, which it refuses by design (its fitting contract is tested
+# on strings in test_seq2seq.py and test_robustness.py). These are the
+# checks of the estimator API itself: construction, parameters, cloning,
+# tags, representation, validation of parameters, and refusal when unfitted.
+_SEQ2SEQ_API_CHECKS = [
+    "check_do_not_raise_errors_in_init_or_set_params",
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_estimator_tags_renamed",
+    "check_estimators_unfitted",
+    "check_get_params_invariance",
+    "check_mixin_order",
+    "check_no_attributes_set_in_init",
+    "check_param_validation",
+    "check_parameters_default_constructible",
+    "check_set_params",
+    "check_valid_tag_types",
+]
+
+
+@pytest.mark.parametrize("check_name", _SEQ2SEQ_API_CHECKS)
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        AttentionSeq2Seq(max_epochs=1, random_state=0),
+        AttentionSeq2Seq(architecture="transformer", max_epochs=1, random_state=0),
+    ],
+    ids=["recurrent", "transformer"],
+)
+def test_seq2seq_follows_the_estimator_api(estimator, check_name):
+    getattr(estimator_checks, check_name)(type(estimator).__name__, estimator)
