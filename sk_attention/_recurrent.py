@@ -9,12 +9,10 @@ recurrent pooling encoders both run this way.
 Why two paths: packed, both directions of a layer run in one fused call and
 padding costs nothing, which makes it the faster way to run a GRU without
 gradients. An LSTM on the CPU runs faster unpacked, by direction (PyTorch's
-oneDNN LSTM kernel takes only unpacked input): 1.3x for the pooling
-encoder's inference in ``benchmarks/bench_pooling.py``. And on the CPU the
-backward pass of a packed RNN
-zero-fills a gradient the size of the whole input at every step, which
-makes training quadratic in the length (at 160 tokens the packed seq2seq
-encoder took 2.1x as long with the GRU and 4.4x with the LSTM). By
+oneDNN LSTM kernel takes only unpacked input; ``benchmarks/bench_pooling.py``
+measures the pooling encoder's inference both ways). And on the CPU the
+backward pass of a packed RNN zero-fills a gradient the size of the whole
+input at every step, which makes training quadratic in the length. By
 direction, each backward direction reads its sequences reversed within
 their lengths; training batches are bucketed by length, so the padding
 stepped over is small, and its outputs are zeroed, as packing zeroes them.
