@@ -114,9 +114,6 @@ class AttentionEstimator(BaseEstimator):
     #: better there.
     _selection_metric = ("valid_loss", True)
 
-    #: Batches of learning-rate warm-up of the ``max_time`` schedule.
-    _warmup_batches = 0
-
     #: Parameter name -> ``rule(estimator, encoding, training)``: the value
     #: ``fit`` uses when the parameter is ``"auto"``. ``estimator`` holds the
     #: values resolved so far (rules run in this order), ``encoding`` and
@@ -183,15 +180,22 @@ class AttentionEstimator(BaseEstimator):
         return settings_from_json(params)
 
     def _skorch_params(
-        self, seed, device, *, stratified=False, callbacks=(), closing_callbacks=()
+        self,
+        seed,
+        device,
+        *,
+        stratified=False,
+        callbacks=(),
+        schedule=None,
+        closing_callbacks=(),
     ):
         """The skorch net's training settings, the same in every family.
 
         Batches group sequences of similar length; ``callbacks`` (named
         pairs) run before the defaults of :func:`make_callbacks` and
         ``closing_callbacks`` after them (after early stopping has restored
-        its epoch), and early stopping selects the epoch by
-        :attr:`_selection_metric`.
+        its epoch), ``schedule`` replaces the shared learning-rate schedule,
+        and early stopping selects the epoch by :attr:`_selection_metric`.
         """
         return dict(
             optimizer=make_optimizer(self.optimizer),
@@ -207,7 +211,10 @@ class AttentionEstimator(BaseEstimator):
             callbacks=[
                 *callbacks,
                 *make_callbacks(
-                    self, *self._selection_metric, closing=closing_callbacks
+                    self,
+                    *self._selection_metric,
+                    schedule=schedule,
+                    closing=closing_callbacks,
                 ),
             ],
             device=str(device),

@@ -218,18 +218,18 @@ class StopOnNonFiniteLoss(Callback):
 
 
 def make_callbacks(
-    estimator, monitor="valid_loss", lower_is_better=True, closing=()
+    estimator, monitor="valid_loss", lower_is_better=True, schedule=None, closing=()
 ):
     """The default callbacks for an estimator's settings, then the user's.
 
     :class:`StopOnNonFiniteLoss` always runs first. Gradient-norm clipping
     (``gradient_clip``) guards recurrent networks against exploding
-    gradients; early stopping (``early_stopping`` with
+    gradients. ``schedule`` (named pairs) sets the learning rate; None
+    means the shared one, a :class:`TimeBudget` under ``max_time`` and a
+    constant rate otherwise. Early stopping (``early_stopping`` with
     ``n_iter_no_change``) watches ``monitor`` in the history (the validation
     loss unless the estimator records a better measure of what it is for)
-    and restores the best weights when it ends. ``max_time`` adds a
-    :class:`TimeBudget`, with the warm-up of the estimator's
-    ``_warmup_batches``. ``closing`` (named pairs)
+    and restores the best weights when it ends. ``closing`` (named pairs)
     runs after early stopping, so it sees the weights it restored. User
     callbacks come last, so they see the epoch as the defaults left it.
     """
@@ -238,9 +238,9 @@ def make_callbacks(
         callbacks.append(
             ("gradient_clip", GradientNormClipping(estimator.gradient_clip))
         )
-    if estimator.max_time is not None:
-        budget = TimeBudget(estimator.max_time, estimator._warmup_batches)
-        callbacks.append(("time_budget", budget))
+    if schedule is None:
+        schedule = time_budget_schedule(estimator)
+    callbacks.extend(schedule)
     if estimator.early_stopping:
         callbacks.append(
             (
@@ -255,6 +255,13 @@ def make_callbacks(
             )
         )
     return callbacks + list(closing) + list(estimator.callbacks or [])
+
+
+def time_budget_schedule(estimator, warmup_steps=0):
+    """``[("time_budget", TimeBudget(...))]`` under ``max_time``, else ``[]``."""
+    if estimator.max_time is None:
+        return []
+    return [("time_budget", TimeBudget(estimator.max_time, warmup_steps))]
 
 
 def trained_module(net):

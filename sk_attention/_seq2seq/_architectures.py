@@ -2,8 +2,8 @@
 
 An :class:`Architecture` says everything the estimator needs to know of one
 network: its torch module, how the estimator's parameters become the
-module's arguments, the checks that involve several parameters, the extra
-callbacks it trains with, and what its attention can report. Adding an
+module's arguments, the checks that involve several parameters, its
+learning-rate schedule, and what its attention can report. Adding an
 architecture means writing its module (which implements the decoding
 contract of ``_search.py``) and one entry in :data:`ARCHITECTURES`.
 """
@@ -16,6 +16,7 @@ from typing import Callable
 import torch
 from skorch.callbacks import LRScheduler
 
+from .._training import time_budget_schedule
 from ._model import Seq2SeqModule
 from ._transformer import TransformerSeq2SeqModule
 
@@ -36,9 +37,9 @@ class Architecture:
     check_params : callable
         ``(estimator) -> None``; raises a ValueError naming the parameters
         whose combination this architecture cannot build.
-    callbacks : callable
-        ``(estimator) -> list`` of named skorch callbacks it trains with,
-        run before the shared defaults.
+    schedule : callable
+        ``(estimator) -> list`` of named skorch callbacks that set the
+        learning rate, with or without ``max_time``.
     attention_per_head : bool
         Whether ``attention_weights(all_heads=True)`` has per-head weights.
     """
@@ -46,7 +47,7 @@ class Architecture:
     module: type
     module_params: Callable
     check_params: Callable
-    callbacks: Callable
+    schedule: Callable
     attention_per_head: bool
 
 
@@ -91,10 +92,12 @@ def _rnn_schedule(estimator):
     It watches the decoded validation error, ``valid_error``, so it needs a
     validation split; Adam at a constant rate stalls long before the model
     has learned what it can. ``lr_patience`` sets how many epochs without a
-    new best it waits. With ``max_time`` the shared ``TimeBudget`` anneals
-    the rate instead.
+    new best it waits. With ``max_time`` the rate anneals to zero at the
+    deadline instead (:class:`~sk_attention._training.TimeBudget`).
     """
-    if estimator.max_time is not None or estimator.validation_fraction is None:
+    if estimator.max_time is not None:
+        return time_budget_schedule(estimator)
+    if estimator.validation_fraction is None:
         return []
     schedule = LRScheduler(
         policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
@@ -131,13 +134,15 @@ def _check_transformer(estimator):
 
 
 def _transformer_schedule(estimator):
-    """The Transformer's learning-rate warm-up, when ``warmup_steps`` asks.
+    """The Transformer's learning-rate warm-up over ``warmup_steps`` batches.
 
-    Then the rate decays as the inverse square root of the step. With
-    ``max_time`` the shared ``TimeBudget`` warms up and anneals instead
-    (see ``AttentionSeq2Seq._warmup_batches``).
+    Then the rate decays as the inverse square root of the step, or with
+    ``max_time`` anneals to zero at the deadline
+    (:class:`~sk_attention._training.TimeBudget`, which warms up alike).
     """
-    if estimator.max_time is not None or not estimator.warmup_steps:
+    if estimator.max_time is not None:
+        return time_budget_schedule(estimator, estimator.warmup_steps)
+    if not estimator.warmup_steps:
         return []
     schedule = LRScheduler(
         policy=torch.optim.lr_scheduler.LambdaLR,
@@ -167,14 +172,14 @@ ARCHITECTURES = {
         module=Seq2SeqModule,
         module_params=_rnn_params,
         check_params=_check_rnn,
-        callbacks=_rnn_schedule,
+        schedule=_rnn_schedule,
         attention_per_head=False,
     ),
     "transformer": Architecture(
         module=TransformerSeq2SeqModule,
         module_params=_transformer_params,
         check_params=_check_transformer,
-        callbacks=_transformer_schedule,
+        schedule=_transformer_schedule,
         attention_per_head=True,
     ),
 }

@@ -380,11 +380,6 @@ bool, int, float or str
 
     _auto_rules = SIZE_RULES
 
-    @property
-    def _warmup_batches(self):
-        """The Transformer warms up under ``max_time`` as it does without."""
-        return self.warmup_steps if self.architecture == "transformer" else 0
-
     _encoding_attributes = (
         "source_tokenizer_",
         "target_tokenizer_",
@@ -592,9 +587,9 @@ bool, int, float or str
 
     def _make_net(self, module_params, encoding, seed, device):
         architecture = ARCHITECTURES[self.architecture]
-        callbacks, closing = architecture.callbacks(self), []
+        callbacks, closing = [], []
         if self.validation_fraction is not None:
-            # First: the schedules and early stopping read what it records.
+            # First: the schedule and early stopping read what it records.
             decoding = ValidationDecoding(
                 encoding["max_output_length_"], self.predict_batch_size
             )
@@ -610,7 +605,11 @@ bool, int, float or str
             criterion=SequenceLoss,
             criterion__label_smoothing=self.label_smoothing,
             **self._skorch_params(
-                seed, device, callbacks=callbacks, closing_callbacks=closing
+                seed,
+                device,
+                callbacks=callbacks,
+                schedule=architecture.schedule(self),
+                closing_callbacks=closing,
             ),
         )
 
