@@ -1,14 +1,16 @@
 """Draw accuracy against fit time per set from saved benchmark results.
 
-Reads the JSON that ``bench_sequence_classification.py --save`` writes and
-draws one panel per set: test accuracy against fit CPU-seconds (log scale)
+Reads the JSON files that ``bench_sequence_classification.py --save``
+writes (a set in a later file replaces it in an earlier one) and draws one
+panel per set: test accuracy against fit CPU-seconds (log scale)
 for each model, MiniRocket and the FCN twin beside the encoders.
 
 Run::
 
     python benchmarks/plot_sequence_classification.py \\
         benchmarks/results/sequence_classification.json \\
-        docs/_static/sequence_classification.png
+        benchmarks/results/sequence_classification_run2.json \\
+        --picture docs/_static/sequence_classification.png
 """
 
 import argparse
@@ -25,11 +27,13 @@ MARKERS = "osD^vP*Xh"
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("results")
-    parser.add_argument("picture")
+    parser.add_argument("results", nargs="+")
+    parser.add_argument("--picture", required=True)
     args = parser.parse_args()
-    with open(args.results) as file:
-        sets = json.load(file)["sets"]
+    sets = {}
+    for path in args.results:
+        with open(path) as file:
+            sets.update(json.load(file)["sets"])
     names = list(next(iter(sets.values()))["models"])
     columns = 4
     rows = math.ceil(len(sets) / columns)
