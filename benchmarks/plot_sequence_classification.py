@@ -9,7 +9,6 @@ Run::
 
     python benchmarks/plot_sequence_classification.py \\
         benchmarks/results/sequence_classification.json \\
-        benchmarks/results/sequence_classification_run2.json \\
         --picture docs/_static/sequence_classification.png
 """
 
