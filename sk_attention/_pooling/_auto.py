@@ -6,19 +6,21 @@ Each rule has the signature of
 parameter's docstring (:mod:`._docs`). For text input the rules size
 training from the number of training texts, so that a few thousand
 sentences and forty thousand words both train in minutes; for numeric input
-they give the values these parameters had before they could be ``"auto"``.
+the batch size and epochs follow the training recipe of ``_recipe.py``, and
+the other settings keep the values they had before they could be
+``"auto"``.
 """
 
 import math
 
 from .._base import AUTO
+from ._recipe import resolve_batch_size, resolve_max_epochs
 
 __all__ = ["AUTO_RULES", "embedding_param_groups", "text_embedding_dim"]
 
-#: What numeric input gets: the fixed defaults of earlier versions.
+#: What numeric input gets: the fixed defaults of earlier versions (its
+#: batch size and epochs follow the recipe of ``_recipe.py``).
 _NUMERIC = {
-    "batch_size": 32,
-    "max_epochs": 100,
     "early_stopping": False,
     "n_iter_no_change": 10,
 }
@@ -65,7 +67,7 @@ def embedding_dim_rule(estimator, encoding, training):
 
 def batch_size_rule(estimator, encoding, training):
     if not _is_text(encoding):
-        return _NUMERIC["batch_size"]
+        return resolve_batch_size(estimator, encoding, training)
     n = max(1, _n_samples(training))
     smallest, largest = TEXT_BATCH_SIZES
     power = 2 ** math.floor(math.log2(max(1.0, n / TEXT_BATCHES_PER_EPOCH)))
@@ -104,7 +106,7 @@ def embedding_param_groups(estimator, encoding):
 
 def max_epochs_rule(estimator, encoding, training):
     if not _is_text(encoding):
-        return _NUMERIC["max_epochs"]
+        return resolve_max_epochs(estimator, encoding, training)
     batches = math.ceil(max(1, _n_samples(training)) / estimator.batch_size)
     fewest, most = TEXT_EPOCHS
     return int(min(most, max(fewest, math.ceil(TEXT_UPDATES / batches))))
