@@ -46,8 +46,8 @@ SEQ2SEQ_TINY = dict(
 )
 SEQ2SEQ_MODELS = {
     "gru": dict(architecture="rnn", cell="gru", embedding_dim=8),
-    "gru-input-feeding": dict(
-        architecture="rnn", cell="gru", embedding_dim=8, input_feeding=True
+    "gru-parallel-decoder": dict(
+        architecture="rnn", cell="gru", embedding_dim=8, input_feeding=False
     ),
     "lstm-2-layers-general": dict(
         architecture="rnn", cell="lstm", num_layers=2, attention="general"

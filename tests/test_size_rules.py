@@ -16,12 +16,14 @@ from sk_attention._seq2seq import _sizing
 from sk_attention._seq2seq._sizing import LARGE_DATA, SIZE_RULES, native_bfloat16
 
 SMALL = {
-    "embedding_dim": 64, "hidden_size": 128, "num_layers": 1, "dropout": 0.1,
+    "input_feeding": True, "embedding_dim": 64, "hidden_size": 128,
+    "num_layers": 1, "dropout": 0.1,
     "label_smoothing": 0.0, "lr": 1e-3, "lr_patience": 2, "precision": "float32",
     "max_epochs": 20,
 }
 LARGE = {
-    "embedding_dim": 128, "hidden_size": 256, "num_layers": 2, "dropout": 0.2,
+    "input_feeding": False, "embedding_dim": 128, "hidden_size": 256,
+    "num_layers": 2, "dropout": 0.2,
     "label_smoothing": 0.1, "lr": 2e-3, "lr_patience": 0,
     "precision": "bfloat16" if native_bfloat16("cpu") else "float32",
     "max_epochs": 20,
@@ -56,7 +58,8 @@ def test_the_rules_switch_to_the_larger_model_at_large_data():
 
 def test_bfloat16_training_is_autocast_and_evaluation_stays_float32(reversal_data):
     X, y = reversal_data[0], reversal_data[1]
-    model = AttentionSeq2Seq(precision="bfloat16", dropout=0.0, lr=1e-2,
+    model = AttentionSeq2Seq(precision="bfloat16", input_feeding=False,
+                             dropout=0.0, lr=1e-2,
                              **{**QUICK, "max_epochs": 10}).fit(X, y)
     module = model.module_
     assert module.training_precision == "bfloat16"
@@ -81,6 +84,7 @@ def test_fit_on_few_pairs_keeps_the_small_model_and_records_it(reversal_data):
     assert model.get_params()["hidden_size"] == "auto"  # the parameter is kept
     decoder = model.module_.decoder
     assert decoder.hidden_size == 128 and len(decoder.cells) == 1
+    assert decoder.input_feeding
     assert model.net_.criterion_.label_smoothing == 0.0
     assert model.net_.optimizer_.param_groups[0]["lr"] == 1e-3
 
@@ -92,6 +96,7 @@ def test_fit_builds_what_the_rules_resolve(reversal_data, monkeypatch):
     assert resolved(model) == {**LARGE, **FIXED, "hidden_size": 64}  # a set value wins
     decoder = model.module_.decoder
     assert decoder.hidden_size == 64 and len(decoder.cells) == 2
+    assert not decoder.input_feeding
     assert decoder.embedding_dim == 128 and decoder.dropout.p == 0.2
     assert model.net_.criterion_.label_smoothing == 0.1
     assert model.net_.optimizer_.param_groups[0]["lr"] == 2e-3
@@ -136,7 +141,7 @@ def test_a_file_from_before_auto_settings_and_without_input_feeding_loads(
     # vectors back, and trained in float32.
     X, y = reversal_data[0][:200], reversal_data[1][:200]
     settings = {**SMALL, **QUICK}
-    model = AttentionSeq2Seq(input_feeding=True, **settings).fit(X, y)
+    model = AttentionSeq2Seq(**settings).fit(X, y)
     path = tmp_path / "old.safetensors"
     model.save(path)
 

@@ -85,15 +85,17 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         additive rule of Ilse et al. (2018).
     cell : {"lstm", "gru"}, default="lstm"
         RNN only. The recurrent cell of encoder and decoder.
-    input_feeding : bool, default=False
+    input_feeding : bool or "auto", default="auto"
         RNN only. Whether the decoder feeds each step's attentional vector
         (its state combined with the attended context) into the next step
         (Luong et al. 2015, Section 3.3), so that it knows where it
         attended before. Without it the decoder's recurrence reads only the
         previous token, so training runs its layers over the whole target
         in one fused kernel call and attends from all steps at once instead
-        of looping over the steps, which learns more per CPU-minute (see
-        the benchmarks page of the documentation).
+        of looping over the steps: each epoch costs less, while input
+        feeding learns more per epoch. ``"auto"``: True below 20,000
+        training pairs, else False (the benchmarks page of the
+        documentation measures both sides).
     embedding_dim : int or "auto", default="auto"
         RNN only. Size of the token embeddings (source and target); the
         Transformer's embeddings have ``hidden_size`` features. ``"auto"``:
@@ -279,8 +281,9 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         lists (so it returns token lists).
     max_output_length_ : int
         The output bound used by ``predict``.
-    embedding_dim_, hidden_size_, num_layers_, dropout_, label_smoothing_, \
-lr_, lr_patience_, precision_, max_epochs_ : int, float or str
+    input_feeding_, embedding_dim_, hidden_size_, num_layers_, dropout_, \
+label_smoothing_, lr_, lr_patience_, precision_, max_epochs_ : \
+bool, int, float or str
         The values ``fit`` used: the parameter's, or the one its ``"auto"``
         rule resolved from the number of training pairs.
 
@@ -343,7 +346,7 @@ lr_, lr_patience_, precision_, max_epochs_ : int, float or str
         "architecture": [StrOptions(set(ARCHITECTURES))],
         "attention": [StrOptions(set(ATTENTION_SCORES))],
         "cell": [StrOptions({"lstm", "gru"})],
-        "input_feeding": ["boolean"],
+        "input_feeding": ["boolean", _AUTO],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), _AUTO],
         "hidden_size": [Interval(Integral, 1, None, closed="left"), _AUTO],
         "attention_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -398,7 +401,7 @@ lr_, lr_patience_, precision_, max_epochs_ : int, float or str
         architecture="rnn",
         attention="additive",
         cell="lstm",
-        input_feeding=False,
+        input_feeding="auto",
         embedding_dim="auto",
         hidden_size="auto",
         attention_size=None,

@@ -6,8 +6,11 @@ training pairs (see ``AttentionEstimator._auto_rules``). Below
 pairs learn in a minute or two and a larger network only overfits them.
 From :data:`LARGE_DATA` pairs on, a wider, two-layer network with more
 regularisation learns more per CPU-minute, and a higher peak learning rate
-gets there sooner (the sizing section of the user guide and the benchmarks
-page measure both sides of the rule).
+gets there sooner. The decoder feeds its attentional vector back on small
+data, where that learns more per epoch and per CPU-second, and trains all
+steps at once from :data:`LARGE_DATA` pairs on, where epochs are what
+cost (the sizing section of the user guide and the benchmarks page measure
+both sides of the rule).
 
 With ``max_time`` the time budget, not an epoch count, ends training.
 
@@ -84,6 +87,7 @@ UNTIL_MAX_TIME = 100_000
 
 #: Parameter name -> rule, in the order they resolve.
 SIZE_RULES = {
+    "input_feeding": _by_size(True, False),
     "embedding_dim": _by_size(64, 128),
     "hidden_size": _by_size(128, 256),
     "num_layers": _by_size(1, 2),
