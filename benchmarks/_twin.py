@@ -100,7 +100,42 @@ def bucketed_batches(lengths, batch_size, generator, pool_batches=50):
     return [batches[i] for i in generator.permutation(len(batches))]
 
 
-class TwinSeq2Seq(nn.Module):
+class _TwinEncoder(nn.Module):
+    """What both twins share: the embeddings, the bi-GRU encoder, the
+    bridge, and :meth:`encode`, which reads the subclass's ``key_layer``,
+    ``combine_context`` and ``dropout``. Modules are created in the same
+    order as when each twin built them itself, so seeds give the same
+    weights."""
+
+    def __init__(self, source_vocab, target_vocab, embedding_dim, hidden,
+                 attention_size):
+        super().__init__()
+        self.hidden = hidden
+        self.attention_size = attention_size
+        self.source_embedding = nn.Embedding(source_vocab, embedding_dim, PAD)
+        self.encoder = nn.GRU(
+            embedding_dim, hidden // 2, batch_first=True, bidirectional=True
+        )
+        self.bridge = nn.Linear(hidden, hidden)
+        self.target_embedding = nn.Embedding(target_vocab, embedding_dim, PAD)
+
+    def encode(self, source, lengths):
+        """Memory for a batch sorted longest first."""
+        embedded = self.dropout(self.source_embedding(source))  # (B, S, E)
+        packed = pack_padded_sequence(embedded, lengths, batch_first=True)
+        outputs, final = self.encoder(packed)
+        values, _ = pad_packed_sequence(outputs, batch_first=True)  # (B, S, H)
+        final = torch.cat([final[0], final[1]], dim=-1)  # (B, H)
+        steps = torch.arange(values.size(1), device=values.device)
+        mask = steps[None, :] >= lengths.to(values.device)[:, None]  # (B, S)
+        negative = values.new_zeros(mask.shape).masked_fill_(mask, float("-inf"))
+        keys = 2 * self.key_layer(values)  # (B, S, A)
+        context_values = self.combine_context(values)  # (B, S, H)
+        return keys, context_values, negative, torch.tanh(self.bridge(final))
+
+
+
+class TwinSeq2Seq(_TwinEncoder):
     """Bi-GRU encoder, bridge, GRU decoder with input feeding and additive
     attention, attentional vector ``tanh(W_c [h; c])``, output layer."""
 
@@ -113,15 +148,9 @@ class TwinSeq2Seq(nn.Module):
         attention_size=128,
         dropout=0.1,
     ):
-        super().__init__()
-        self.hidden = hidden
-        self.attention_size = attention_size
-        self.source_embedding = nn.Embedding(source_vocab, embedding_dim, PAD)
-        self.encoder = nn.GRU(
-            embedding_dim, hidden // 2, batch_first=True, bidirectional=True
+        super().__init__(
+            source_vocab, target_vocab, embedding_dim, hidden, attention_size
         )
-        self.bridge = nn.Linear(hidden, hidden)
-        self.target_embedding = nn.Embedding(target_vocab, embedding_dim, PAD)
         # GRU input gates: the embedding half (with b_ih) and the feed half.
         self.gates_embedding = nn.Linear(embedding_dim, 3 * hidden)
         self.gates_feed = nn.Linear(hidden, 3 * hidden, bias=False)
@@ -139,20 +168,6 @@ class TwinSeq2Seq(nn.Module):
         bound = hidden**-0.5
         for parameter in (self.from_hidden, self.hidden_bias, self.energy):
             nn.init.uniform_(parameter, -bound, bound)
-
-    def encode(self, source, lengths):
-        """Memory for a batch sorted longest first."""
-        embedded = self.dropout(self.source_embedding(source))  # (B, S, E)
-        packed = pack_padded_sequence(embedded, lengths, batch_first=True)
-        outputs, final = self.encoder(packed)
-        values, _ = pad_packed_sequence(outputs, batch_first=True)  # (B, S, H)
-        final = torch.cat([final[0], final[1]], dim=-1)  # (B, H)
-        steps = torch.arange(values.size(1), device=values.device)
-        mask = steps[None, :] >= lengths.to(values.device)[:, None]  # (B, S)
-        negative = values.new_zeros(mask.shape).masked_fill_(mask, float("-inf"))
-        keys = 2 * self.key_layer(values)  # (B, S, A)
-        context_values = self.combine_context(values)  # (B, S, H)
-        return keys, context_values, negative, torch.tanh(self.bridge(final))
 
     def weights(self):
         """Per-batch arrangement: the stacked hidden-side weight (query rows
@@ -222,7 +237,7 @@ class TwinSeq2Seq(nn.Module):
         return logits, state
 
 
-class TwinParallelSeq2Seq(nn.Module):
+class TwinParallelSeq2Seq(_TwinEncoder):
     """The same encoder and attention without input feeding.
 
     The decoder's GRU reads only the embedding, so under teacher forcing it
@@ -242,15 +257,9 @@ class TwinParallelSeq2Seq(nn.Module):
         attention_size=128,
         dropout=0.1,
     ):
-        super().__init__()
-        self.hidden = hidden
-        self.attention_size = attention_size
-        self.source_embedding = nn.Embedding(source_vocab, embedding_dim, PAD)
-        self.encoder = nn.GRU(
-            embedding_dim, hidden // 2, batch_first=True, bidirectional=True
+        super().__init__(
+            source_vocab, target_vocab, embedding_dim, hidden, attention_size
         )
-        self.bridge = nn.Linear(hidden, hidden)
-        self.target_embedding = nn.Embedding(target_vocab, embedding_dim, PAD)
         self.decoder = nn.GRU(embedding_dim, hidden, batch_first=True)
         # What reads the decoder state: W_c1 (H) and the query U (A), stacked.
         self.from_hidden = nn.Linear(hidden, hidden + attention_size, bias=False)
@@ -260,9 +269,6 @@ class TwinParallelSeq2Seq(nn.Module):
         self.combine_context = nn.Linear(hidden, hidden, bias=False)  # W_c2
         self.output_layer = nn.Linear(hidden, target_vocab)
         self.dropout = nn.Dropout(dropout)
-
-    # The old twin's encoder: the modules it reads have the same names here.
-    encode = TwinSeq2Seq.encode
 
     def query_weight(self):
         """``[W_c1; 2 U]``: the factor 2 of ``2 v^T sigmoid(2 z)`` folded in."""

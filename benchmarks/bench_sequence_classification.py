@@ -44,7 +44,7 @@ import time
 import numpy as np
 import torch
 from _fcn_twin import fit_fcn, predict_fcn, steps_first
-from sklearn.feature_extraction.text import TfidfVectorizer
+from bench_text_classification import tfidf_models
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, LabelEncoder, StandardScaler
@@ -179,14 +179,7 @@ def text_models(seed):
     stopping = dict(validation_fraction=0.1, early_stopping=True,
                     n_iter_no_change=3, max_epochs=30, random_state=seed)
     return {
-        "TF-IDF words (1-2) + LR": make_pipeline(
-            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-            LogisticRegression(max_iter=2000, C=10),
-        ),
-        "TF-IDF chars (2-5) + LR": make_pipeline(
-            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
-            LogisticRegression(max_iter=2000, C=10),
-        ),
+        **tfidf_models(),
         "attention, encoder=None": AttentionPoolingClassifier(**stopping),
         "attention, encoder=gru": AttentionPoolingClassifier(
             encoder="gru", **stopping
