@@ -36,8 +36,14 @@ def shapes(n_samples, seed=0, lengths=(20, 31)):
     return X, np.array(y)
 
 
-def resolved(estimator):
-    return {name: getattr(estimator, f"{name}_") for name in estimator._auto_rules}
+#: The settings the time-series recipe resolves.
+RECIPE = ("scaling", "attention", "dropout", "batch_size", "max_epochs",
+          "lr_schedule", "keep_best")
+
+
+def resolved(estimator, names=None):
+    names = estimator._auto_rules if names is None else names
+    return {name: getattr(estimator, f"{name}_") for name in names}
 
 
 # -- the rule, as behaviour ---------------------------------------------------
@@ -67,28 +73,31 @@ def test_long_series_get_fewer_epochs_within_the_step_budget():
     assert len(clf.history_) == 1
 
 
-def test_bags_and_text_keep_the_earlier_training():
+def test_bags_keep_the_earlier_training_and_text_its_own():
     X, y = shapes(30, lengths=(4, 6))
     bags = AttentionPoolingClassifier(hidden_layer_sizes=(4,), random_state=0)
-    assert resolved(bags.fit(X, y)) == {
+    assert resolved(bags.fit(X, y), RECIPE) == {
         "scaling": "global", "attention": "gated", "dropout": 0.2,
         "batch_size": 32, "max_epochs": 100, "lr_schedule": "constant",
         "keep_best": False,
     }
     texts = AttentionPoolingClassifier(encoder="gru", encoder_size=4, max_time=0.1)
     texts.fit(["good", "bad", "not bad", "not good"] * 5, [1, 0, 1, 0] * 5)
+    # Text with an encoder is sized by the text rules (tests/test_pooling_auto.py).
     assert (texts.batch_size_, texts.max_epochs_) == (32, 100)
+    assert (texts.n_iter_no_change_, texts.embedding_lr_) == (3, 1e-2)
     assert (texts.lr_schedule_, texts.keep_best_) == ("constant", False)
 
 
 def test_time_series_get_the_fcn_recipe():
     X, y = shapes(40)
     clf = AttentionPoolingClassifier(encoder="fcn", max_epochs=2, **SMALL).fit(X, y)
-    assert resolved(clf) == {
+    assert resolved(clf, RECIPE) == {
         "scaling": "series", "attention": "mean", "dropout": 0.0,
         "batch_size": 4, "max_epochs": 2, "lr_schedule": "plateau",
         "keep_best": True,
     }
+    assert (clf.early_stopping_, clf.validation_fraction_) == (False, None)
     # Channels of multivariate series keep their levels.
     two = [np.hstack([x, -x]) for x in X]
     fcn = AttentionPoolingClassifier(encoder="fcn", max_epochs=1, **SMALL)

@@ -35,14 +35,7 @@ from ._input import (
 )
 from ._model import AttentionPoolingNet, MeanQueryPooling, PoolingLoss
 from ._ngrams import check_subword_ngrams
-from ._recipe import (
-    recipe_callbacks,
-    resolve_attention,
-    resolve_dropout,
-    resolve_keep_best,
-    resolve_lr_schedule,
-    resolve_scaling,
-)
+from ._recipe import recipe_callbacks
 
 __all__ = ["BaseAttentionPooling"]
 
@@ -102,17 +95,9 @@ class BaseAttentionPooling(AttentionEstimator):
         "subword_ngrams": [tuple, list, None],
         "embedding_lr": [Interval(Real, 0, None, closed="neither")],
     }
-    # Settings resolved from the data when "auto", in this order (later
-    # rules read earlier values: the epochs follow from the batch size).
-    # Text training: _auto.py; the recipe for numeric sequences: _recipe.py.
-    _auto_rules = {
-        **AUTO_RULES,
-        "scaling": resolve_scaling,
-        "attention": resolve_attention,
-        "dropout": resolve_dropout,
-        "lr_schedule": resolve_lr_schedule,
-        "keep_best": resolve_keep_best,
-    }
+    # Settings resolved from the data when "auto", in the order of their
+    # rules (_auto.py): text, numeric sequences and bags, one table.
+    _auto_rules = AUTO_RULES
     for _name in AUTO_RULES:
         if not any(
             isinstance(option, StrOptions) and AUTO in option.options

@@ -1,18 +1,12 @@
-"""The training recipe of the pooling estimators, sized from the data.
+"""The training recipe of numeric sequences read by an encoder (time series).
 
-The ``"auto"`` rules of :attr:`BaseAttentionPooling._auto_rules` and the
-skorch callbacks they switch on. Numeric sequences read by an encoder (time
-series) are trained as the deep time-series classifiers of the UCR/UEA
-literature are (Wang et al., 2017; Ismail Fawaz et al., 2019): each series
-z-normalised on its own (univariate series), averaged over time and trained
-without dropout (for ``encoder="fcn"``, the network of that literature),
-small batches, thousands of
-updates however few the series, the learning rate halved when the loss stops
-improving, and the weights of the best epoch kept. Bags and sets
-(``encoder=None``) and text keep the settings they had before the rules:
-batches of 32 for 100 epochs, a constant learning rate, the last epoch's
-weights. Every rule is a pure function of the estimator's settings, the
-fitted encoding and the training data.
+They are trained as the deep time-series classifiers of the UCR/UEA
+literature are (Wang et al., 2017; Ismail Fawaz et al., 2019): small
+batches, thousands of updates however few the series, the learning rate
+halved when the loss stops improving, and the weights of the best epoch
+kept. This module holds the sizes of that recipe as pure functions of the
+data and the skorch callbacks it switches on; the ``"auto"`` rules of
+:mod:`._auto` call them for that kind of input.
 """
 
 import math
@@ -21,23 +15,14 @@ from skorch.callbacks import EarlyStopping, LRScheduler
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 __all__ = [
-    "BAG_BATCH_SIZE",
-    "BAG_EPOCHS",
+    "MAX_SERIES_BATCH",
+    "MIN_SERIES_EPOCHS",
     "SERIES_STEPS",
     "SERIES_UPDATES",
     "recipe_callbacks",
-    "resolve_attention",
-    "resolve_batch_size",
-    "resolve_dropout",
-    "resolve_keep_best",
-    "resolve_lr_schedule",
-    "resolve_max_epochs",
-    "resolve_scaling",
+    "series_batch_size",
+    "series_max_epochs",
 ]
-
-#: Batches and epochs of bags, sets and text (the settings before the rules).
-BAG_BATCH_SIZE = 32
-BAG_EPOCHS = 100
 
 #: Updates (batches) aimed at for numeric sequences...
 SERIES_UPDATES = 3000
@@ -49,76 +34,31 @@ MIN_SERIES_EPOCHS = 10
 MAX_SERIES_BATCH = 16
 
 
-def _series(estimator, encoding):
-    """Whether the input is numeric sequences read by an encoder."""
-    return estimator.encoder is not None and encoding["vocabulary_"] is None
+def series_batch_size(n_samples):
+    """``min(16, max(2, n_samples // 10))``."""
+    return min(MAX_SERIES_BATCH, max(2, n_samples // 10))
 
 
-def _dataset(training):
-    return None if training is None else training.dataset
-
-
-def resolve_scaling(estimator, encoding, training):
-    """``"series"`` for univariate series and ``encoder="fcn"``, else
-    ``"global"``.
-
-    The univariate UCR archive is published z-normalised and its literature
-    z-normalises every series; in multivariate series the channels' levels
-    and relative amplitudes can be what tells classes apart (z-normalising
-    each channel of Japanese Vowels cost 0.18 accuracy, see
-    :doc:`/benchmarks`), so they keep one scale for all values.
-    """
-    univariate = encoding["n_features_in_"] == 1
-    return "series" if estimator.encoder == "fcn" and univariate else "global"
-
-
-def resolve_attention(estimator, encoding, training):
-    """``"mean"`` for ``encoder="fcn"``, else ``"gated"``."""
-    return "mean" if estimator.encoder == "fcn" else "gated"
-
-
-def resolve_dropout(estimator, encoding, training):
-    """0 for ``encoder="fcn"``, else 0.2."""
-    return 0.0 if estimator.encoder == "fcn" else 0.2
-
-
-def resolve_batch_size(estimator, encoding, training):
-    """``min(16, max(2, n_samples // 10))`` for numeric sequences, else 32."""
-    dataset = _dataset(training)
-    if dataset is None or not _series(estimator, encoding):
-        return BAG_BATCH_SIZE
-    return min(MAX_SERIES_BATCH, max(2, len(dataset) // 10))
-
-
-def resolve_max_epochs(estimator, encoding, training):
+def series_max_epochs(n_samples, batch_size, n_steps):
     """Epochs of about :data:`SERIES_UPDATES` updates, within
-    :data:`SERIES_STEPS` steps seen, for numeric sequences; else 100.
+    :data:`SERIES_STEPS` steps seen, at least :data:`MIN_SERIES_EPOCHS`.
+
+    ``n_steps`` is the number of steps (time points) of all training
+    sequences together.
 
     Examples
     --------
     36 series of 251 steps in batches of 3: 12 batches an epoch, 250 epochs
     for 3,000 updates (2.3 million steps seen); 10,000 series of 500 steps
     in batches of 16: the step budget allows one epoch, so 10.
+
+    >>> series_max_epochs(36, 3, 36 * 251), series_max_epochs(10_000, 16, 5_000_000)
+    (250, 10)
     """
-    dataset = _dataset(training)
-    if dataset is None or not _series(estimator, encoding):
-        return BAG_EPOCHS
-    batches = math.ceil(len(dataset) / estimator.batch_size)
+    batches = math.ceil(max(1, n_samples) / batch_size)
     epochs = math.ceil(SERIES_UPDATES / batches)
-    affordable = SERIES_STEPS // max(1, int(dataset.lengths.sum()))
+    affordable = SERIES_STEPS // max(1, int(n_steps))
     return max(MIN_SERIES_EPOCHS, min(epochs, affordable))
-
-
-def resolve_lr_schedule(estimator, encoding, training):
-    """``"plateau"`` for numeric sequences, else ``"constant"``."""
-    if _dataset(training) is None or not _series(estimator, encoding):
-        return "constant"
-    return "plateau"
-
-
-def resolve_keep_best(estimator, encoding, training):
-    """True for numeric sequences, else False."""
-    return _dataset(training) is not None and _series(estimator, encoding)
 
 
 def recipe_callbacks(estimator):
