@@ -3,10 +3,15 @@
 __all__ = ["INPUT_DOC", "PARAMETERS_DOC", "RESOLVED_DOC"]
 
 RESOLVED_DOC = """
-    embedding_dim_, batch_size_, early_stopping_, validation_fraction_, \
-n_iter_no_change_, embedding_lr_, max_epochs_
+    embedding_dim_, scaling_, attention_, dropout_, batch_size_, \
+early_stopping_, validation_fraction_, n_iter_no_change_, embedding_lr_, \
+max_epochs_, lr_schedule_, keep_best_
         The values ``fit`` used for these settings: the parameter's own
-        value, or what its ``"auto"`` rule resolved from the data.
+        value, or what its ``"auto"`` rule resolved from the data. The
+        training rules tell three kinds of input apart: text, numeric
+        sequences read by an encoder (time series), and numeric bags and
+        sets (``encoder=None``), which get the fixed values of earlier
+        versions.
 """
 
 PARAMETERS_DOC = """
@@ -51,11 +56,12 @@ default="auto"
         learned query); ``"general"``: ``h_i^T W q`` (Luong). ``"mean"``:
         every step weighs ``1 / n_steps``, nothing learned (the global
         average pooling of the time-series FCN; one head only). ``"auto"``:
-        ``"mean"`` with ``encoder="fcn"``, where learned attention on top
-        cost accuracy on the UCR/UEA sets (:doc:`/benchmarks`), ``"gated"``
-        otherwise. ``"dot"`` is a deprecated alias of ``"scaled_dot"`` here
-        (it warns); in :class:`~sk_attention.AttentionSeq2Seq` it is the
-        unscaled dot product. The value used is ``attention_``.
+        ``"mean"`` with ``encoder="fcn"`` (the published network, which
+        the ablation of :doc:`/benchmarks` compares with learned attention
+        on top), ``"gated"`` otherwise, whatever the input. ``"dot"`` is a
+        deprecated alias of ``"scaled_dot"`` here (it warns); in
+        :class:`~sk_attention.AttentionSeq2Seq` it is the unscaled dot
+        product. The value used is ``attention_``.
     num_heads : int, default=1
         Number of attention heads; their pooled vectors are concatenated.
         Heads share the key projection and differ by their learned query.
@@ -73,8 +79,8 @@ default="auto"
     dropout : float or "auto", default="auto"
         Dropout rate after each hidden layer and on the pooled vector.
         ``"auto"``: 0 with ``encoder="fcn"`` (batch normalisation
-        regularises it, as in the published network), 0.2 otherwise. The
-        value used is ``dropout_``.
+        regularises it, as in the published network), 0.2 otherwise,
+        whatever the input. The value used is ``dropout_``.
     scaling : {"global", "feature", "series"} or None, default="auto"
         How numeric inputs are standardized before the network sees them.
         ``"global"``: one mean and one standard deviation of all training
@@ -107,8 +113,9 @@ default="auto"
         of str`` (which ``load`` must be given again). Token lists are used
         as they are.
     embedding_dim : int or "auto", default="auto"
-        Width of the learned token embedding (text input). ``"auto"``: the
-        width of ``pretrained_embeddings`` when given, else 64.
+        Width of the learned token embedding (text input; not used for
+        numeric input). ``"auto"``: the width of ``pretrained_embeddings``
+        when given, else 64. The value used is ``embedding_dim_``.
     min_frequency : int, default=1
         Tokens seen fewer times in ``fit`` map to the unknown token, as do
         tokens never seen.
@@ -157,37 +164,43 @@ default="auto"
         Learning rate of the token (and n-gram) embeddings of text input.
         ``"auto"``: ``10 * lr``: a word seen once an epoch gets one update
         an epoch, which at the network's rate barely moves its vector
-        (:doc:`/benchmarks` measures the gain). Not used for numeric input.
+        (:doc:`/benchmarks` compares the two rates). ``lr`` for numeric
+        input, which has no embedding. The value used is ``embedding_lr_``.
     lr_schedule : {"constant", "plateau"} or "auto", default="auto"
         ``"plateau"``: halve the learning rate when the training loss (the
         validation loss with ``validation_fraction``) has not improved for
         ``max(5, max_epochs // 40)`` epochs, down to ``lr / 10`` (skorch's
         ``LRScheduler`` with ``ReduceLROnPlateau``). ``"constant"``: keep
         ``lr``. ``"auto"``: ``"plateau"`` for numeric sequences read by an
-        encoder, ``"constant"`` otherwise. ``max_time`` replaces either
+        encoder (time series), ``"constant"`` for text and for bags and
+        sets. ``max_time`` replaces either
         with its own schedule. The value used is ``lr_schedule_``.
     keep_best : bool or "auto", default="auto"
         At the end of training, restore the weights of the epoch with the
         lowest training loss (validation loss with ``validation_fraction``)
-        instead of keeping the last epoch's. ``"auto"``: True for numeric
-        sequences read by an encoder, False otherwise. The value used is
-        ``keep_best_``.
+        instead of keeping the last epoch's (early stopping restores its
+        best epoch either way). ``"auto"``: True for numeric sequences read
+        by an encoder (time series), False for text and for bags and sets.
+        The value used is ``keep_best_``.
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, \
 default="adam"
     validation_fraction : float, None or "auto", default="auto"
         Fraction of the training data held out (stratified for
         classification) to report a validation loss; None trains on all.
-        ``"auto"``: 0.1 when early stopping is on, else None.
+        ``"auto"``: 0.1 when early stopping is on, else None. The value
+        used is ``validation_fraction_``.
     early_stopping : bool or "auto", default="auto"
         Stop when the validation loss has not improved for
         ``n_iter_no_change`` epochs and restore the best weights; needs
         ``validation_fraction``. ``"auto"``: on for text from 2,000
         training texts (unless ``validation_fraction=None``), where a tenth
         of them estimates the loss well; off for fewer texts and for
-        numeric input.
+        numeric input (time series keep the best epoch's weights instead,
+        see ``keep_best``). The value used is ``early_stopping_``.
     n_iter_no_change : int or "auto", default="auto"
         Patience of early stopping, in epochs. ``"auto"``: 3 for text, whose
         validation loss turns within a few epochs; 10 for numeric input.
+        The value used is ``n_iter_no_change_``.
     gradient_clip : float or None, default=None
         Clip the gradient norm to this value.
     max_time : float or None, default=None

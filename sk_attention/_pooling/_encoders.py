@@ -78,9 +78,8 @@ class _RecurrentEncoder(nn.Module):
 
     parameters = ("encoder_size", "encoder_layers", "dropout")
     cell = None  # nn.GRU or nn.LSTM, set by the subclasses
-    # Steps run one after another over the whole chunk, each a kernel call
-    # whose fixed cost its rows share: twice the rows predicted 13% faster
-    # with the GRU (benchmarks/bench_pooling.py, section 4).
+    # Steps run one after another, each kernel call's fixed cost shared by the
+    # chunk's rows: larger chunks predict faster (bench_pooling.py, section 4).
     chunk_scale = 2
 
     def __init__(self, input_size, encoder_size=64, encoder_layers=1, dropout=0.0):
