@@ -50,6 +50,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, LabelEncoder, StandardScaler
 
 from sk_attention import AttentionPoolingClassifier
+from sk_attention._pooling._recipe import series_batch_size, series_max_epochs
 from sk_attention.datasets import load_docstring_sentences
 
 #: aeon's bundled classification sets: the five of the earlier runs, then
@@ -86,8 +87,10 @@ class FCNTwin:
     def fit(self, X, y):
         self.labels_ = LabelEncoder().fit(y)
         series = steps_first(X)
-        batch_size = min(16, max(2, len(series) // 10))
-        epochs = _twin_epochs(series, batch_size)
+        batch_size = series_batch_size(len(series))
+        epochs = series_max_epochs(
+            len(series), batch_size, sum(len(s) for s in series)
+        )
         updates = epochs * math.ceil(len(series) / batch_size)
         # Univariate series z-normalised, as scaling="auto" does.
         self.znorm_ = series[0].shape[1] == 1
@@ -102,17 +105,6 @@ class FCNTwin:
 
     def score(self, X, y):
         return float(np.mean(self.predict(X) == np.asarray(y)))
-
-
-def _twin_epochs(series, batch_size):
-    """The epochs of ``max_epochs="auto"`` (``sk_attention._pooling._recipe``)."""
-    from sk_attention._pooling import _recipe
-
-    batches = math.ceil(len(series) / batch_size)
-    epochs = math.ceil(_recipe.SERIES_UPDATES / batches)
-    steps = sum(len(s) for s in series)
-    affordable = _recipe.SERIES_STEPS // steps
-    return max(_recipe.MIN_SERIES_EPOCHS, min(epochs, affordable))
 
 
 def zero_padded(X, length):
