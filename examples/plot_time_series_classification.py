@@ -12,8 +12,11 @@ aeon and sktime hold series as ``(n_channels, n_timepoints)``, the
 transpose of the ``(n_steps, n_features)`` this library uses by default.
 ``input_layout="channels_first"`` reads their layout as it is, in ``fit``
 and in every later call. A sequence has order, so the steps go through an
-encoder before the attention pools them: ``encoder="conv"`` (residual,
-dilated 1-D convolutions) is the one recommended for time series.
+encoder before the pooling: ``encoder="fcn"`` (the fully convolutional
+network of the time-series literature, trained with its recipe) is the one
+recommended for time series; it averages its states over time, so its
+attention weights are uniform. ``encoder="conv"`` (residual, dilated 1-D
+convolutions) pools with learned attention, which shows where it looks.
 """
 
 # %%
@@ -44,18 +47,23 @@ print(f"mean pooling + LR: accuracy {mean_pooling.score(X_test, y_test):.3f}")
 
 # %%
 # Attention pooling over the steps as they are (``encoder=None``, order-free)
-# and over the states of a convolutional encoder. Everything else is the
-# default.
-for encoder in [None, "conv"]:
+# and over the states of two convolutional encoders. Everything else is the
+# default: the batch size, the epochs and the schedule follow from the data
+# (``batch_size_``, ``max_epochs_``, ...).
+models = {}
+for encoder in [None, "conv", "fcn"]:
     clf = AttentionPoolingClassifier(
         encoder=encoder, input_layout="channels_first", random_state=0
     ).fit(X_train, y_train)
+    models[encoder] = clf
     print(f"attention pooling, encoder={encoder}: accuracy "
-          f"{clf.score(X_test, y_test):.3f}")
+          f"{clf.score(X_test, y_test):.3f} ({clf.max_epochs_} epochs of "
+          f"batches of {clf.batch_size_})")
 
 # %%
-# Where the model looks: one test series (its 12 channels as lines) and the
-# attention weight of each time point, shaded.
+# Where the convolutional encoder's attention looks: one test series (its 12
+# channels as lines) and the attention weight of each time point, shaded.
+clf = models["conv"]
 ax = plot_attention(clf, X_test[0])
 ax.set_title(f"speaker {y_test[0]}: predicted {clf.predict(X_test[:1])[0]}")
 plt.show()

@@ -342,7 +342,7 @@ def test_clone_and_set_params():
     clf = AttentionPoolingClassifier(num_heads=2, hidden_layer_sizes=(4, 4))
     twin = clone(clf).set_params(attention="scaled_dot")
     assert twin.get_params()["num_heads"] == 2 and twin.attention == "scaled_dot"
-    assert clf.attention == "gated"
+    assert clf.attention == "auto"  # the default, resolved in fit
 
 
 def test_warm_start_continues_training():

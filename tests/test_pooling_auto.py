@@ -1,6 +1,7 @@
-"""The pooling estimators' "auto" settings: text input sizes its training from
-the number of texts; numeric input keeps the fixed values of earlier
-versions."""
+"""The pooling estimators' "auto" settings: one table of rules; text input
+sizes its training from the number of texts, numeric bags keep the fixed
+values of earlier versions (numeric sequences read by an encoder:
+tests/test_pooling_timeseries.py)."""
 
 import numpy as np
 import pytest
@@ -11,8 +12,9 @@ from sk_attention._pooling._auto import AUTO_RULES
 from sk_attention._text import Vocabulary
 
 AUTO_NAMES = [
-    "embedding_dim", "batch_size", "early_stopping", "validation_fraction",
-    "n_iter_no_change", "embedding_lr", "max_epochs",
+    "embedding_dim", "scaling", "attention", "dropout", "batch_size",
+    "early_stopping", "validation_fraction", "n_iter_no_change", "embedding_lr",
+    "max_epochs", "lr_schedule", "keep_best",
 ]
 
 
@@ -27,7 +29,10 @@ class _Sized:
 def _resolve(n_samples, text=True, **params):
     """What fit would resolve for ``n_samples`` training samples."""
     estimator = AttentionPoolingClassifier(**params)
-    encoding = {"vocabulary_": Vocabulary(["a"]) if text else None}
+    encoding = {
+        "n_features_in_": None if text else 3,
+        "vocabulary_": Vocabulary(["a"]) if text else None,
+    }
     return estimator._resolve_auto(
         encoding, TrainingData(_Sized(n_samples)), warm_start=False
     )
@@ -36,14 +41,18 @@ def _resolve(n_samples, text=True, **params):
 def test_every_auto_setting_defaults_to_auto():
     params = AttentionPoolingClassifier().get_params()
     assert list(AUTO_RULES) == AUTO_NAMES
+    assert AttentionPoolingClassifier._auto_rules is AUTO_RULES  # one table
     assert all(params[name] == "auto" for name in AUTO_NAMES)
 
 
-def test_numeric_input_keeps_the_fixed_defaults():
+def test_numeric_bags_keep_the_fixed_defaults():
+    # Bags and sets (encoder=None) train as before the settings were "auto".
     assert _resolve(100_000, text=False) == {
         "embedding_dim": 64, "batch_size": 32, "early_stopping": False,
         "validation_fraction": None, "n_iter_no_change": 10,
-        "embedding_lr": 1e-3, "max_epochs": 100,
+        "embedding_lr": 1e-3, "max_epochs": 100, "scaling": "global",
+        "attention": "gated", "dropout": 0.2, "lr_schedule": "constant",
+        "keep_best": False,
     }
 
 

@@ -23,6 +23,11 @@ SMALL = dict(
     # at 5e-3 every encoder ends at 0.98 or more for seeds 0 to 5, on one
     # thread and on two.
     lr=5e-3,
+    # The training the comment above was measured with (numeric sequences
+    # would otherwise get the time-series recipe: twice the batches).
+    batch_size=32,
+    lr_schedule="constant",
+    keep_best=False,
     random_state=0,
 )
 

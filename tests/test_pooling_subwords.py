@@ -14,6 +14,7 @@ from sk_attention._pooling._ngrams import (
     check_subword_ngrams,
     subword_sequences,
 )
+from sk_attention._sequences import length_mask
 from sk_attention._text import UNK, Vocabulary
 
 SMALL = dict(hidden_layer_sizes=(16,), embedding_dim=16, attention_size=8,
@@ -44,9 +45,10 @@ def fitted():
 
 def _vectors(model, texts):
     """The token vectors the network embeds ``texts`` into."""
-    X, _ = model._check_fitted_sequences(texts).gather(np.arange(len(texts)))
+    X, lengths = model._check_fitted_sequences(texts).gather(np.arange(len(texts)))
+    mask = length_mask(torch.from_numpy(lengths), X.shape[1])
     with torch.no_grad():
-        return model.module_._inputs(torch.from_numpy(X)).numpy()
+        return model.module_._inputs(torch.from_numpy(X), mask).numpy()
 
 
 def test_unseen_words_are_read_through_their_ngrams(fitted):

@@ -1,26 +1,53 @@
 """The rules that resolve the pooling estimators' ``"auto"`` settings.
 
-Each rule has the signature of
+:data:`AUTO_RULES` is the one table of them, in the order they run. Each
+rule has the signature of
 :attr:`~sk_attention._base.AttentionEstimator._auto_rules`,
 ``rule(estimator, encoding, training) -> value``, and is written out in the
-parameter's docstring (:mod:`._docs`). For text input the rules size
-training from the number of training texts, so that a few thousand
-sentences and forty thousand words both train in minutes; for numeric input
-they give the values these parameters had before they could be ``"auto"``.
+parameter's docstring (:mod:`._docs`). The training settings depend on the
+kind of input ``fit`` got (:func:`input_kind`):
+
+- text (strings or token lists): training sized from the number of texts,
+  so that a few thousand sentences and forty thousand words both train in
+  minutes;
+- numeric sequences read by an encoder (time series): the recipe of
+  :mod:`._recipe`, small batches and thousands of updates, a plateau
+  schedule and the best epoch's weights;
+- numeric bags and sets (``encoder=None``): the fixed values these settings
+  had before they could be ``"auto"``, so that models of bags train as
+  they always did.
+
+The network settings (``attention``, ``dropout``, ``scaling``) follow the
+encoder: ``encoder="fcn"`` gets the published network of the time-series
+literature, every other encoder what the settings were before.
 """
 
 import math
 
 from .._base import AUTO
+from ._recipe import series_batch_size, series_max_epochs
 
-__all__ = ["AUTO_RULES", "embedding_param_groups", "text_embedding_dim"]
+__all__ = [
+    "AUTO_RULES",
+    "BAGS",
+    "SERIES",
+    "TEXT",
+    "embedding_param_groups",
+    "input_kind",
+    "text_embedding_dim",
+]
 
-#: What numeric input gets: the fixed defaults of earlier versions.
-_NUMERIC = {
+#: The kinds of input the rules tell apart.
+TEXT, SERIES, BAGS = "text", "series", "bags"
+
+#: Numeric bags and sets: the fixed values of earlier versions.
+BAG_SETTINGS = {
     "batch_size": 32,
     "max_epochs": 100,
     "early_stopping": False,
     "n_iter_no_change": 10,
+    "lr_schedule": "constant",
+    "keep_best": False,
 }
 
 #: Text: early stopping from this many training texts on.
@@ -39,12 +66,21 @@ TEXT_EMBEDDING_DIM = 64
 TEXT_EMBEDDING_LR_SCALE = 10
 
 
-def _is_text(encoding):
-    return encoding.get("vocabulary_") is not None
+def input_kind(estimator, encoding):
+    """:data:`TEXT`, :data:`SERIES` (numeric input read by an encoder) or
+    :data:`BAGS` (numeric input with ``encoder=None``)."""
+    if encoding.get("vocabulary_") is not None:
+        return TEXT
+    return BAGS if estimator.encoder is None else SERIES
 
 
 def _n_samples(training):
     return 0 if training.dataset is None else len(training.dataset)
+
+
+def _n_steps(training):
+    """Steps (time points, tokens) of all training sequences together."""
+    return 0 if training.dataset is None else int(training.dataset.lengths.sum())
 
 
 def text_embedding_dim(estimator):
@@ -59,22 +95,46 @@ def text_embedding_dim(estimator):
         return TEXT_EMBEDDING_DIM  # no vectors, or a malformed pair refused later
 
 
+# -- the network ----------------------------------------------------------------
+
+
 def embedding_dim_rule(estimator, encoding, training):
     return text_embedding_dim(estimator)
 
 
+def scaling_rule(estimator, encoding, training):
+    # The univariate UCR archive is published z-normalised; the channels of
+    # multivariate series can tell classes apart by their levels.
+    univariate = encoding.get("n_features_in_") == 1
+    return "series" if estimator.encoder == "fcn" and univariate else "global"
+
+
+def attention_rule(estimator, encoding, training):
+    return "mean" if estimator.encoder == "fcn" else "gated"
+
+
+def dropout_rule(estimator, encoding, training):
+    return 0.0 if estimator.encoder == "fcn" else 0.2
+
+
+# -- training -------------------------------------------------------------------
+
+
 def batch_size_rule(estimator, encoding, training):
-    if not _is_text(encoding):
-        return _NUMERIC["batch_size"]
+    kind = input_kind(estimator, encoding)
+    if kind == BAGS:
+        return BAG_SETTINGS["batch_size"]
     n = max(1, _n_samples(training))
+    if kind == SERIES:
+        return series_batch_size(n)
     smallest, largest = TEXT_BATCH_SIZES
     power = 2 ** math.floor(math.log2(max(1.0, n / TEXT_BATCHES_PER_EPOCH)))
     return int(min(largest, max(smallest, power)))
 
 
 def early_stopping_rule(estimator, encoding, training):
-    if not _is_text(encoding):
-        return _NUMERIC["early_stopping"]
+    if input_kind(estimator, encoding) != TEXT:
+        return BAG_SETTINGS["early_stopping"]
     if estimator.validation_fraction is None:
         return False  # nothing to watch
     return _n_samples(training) >= TEXT_EARLY_STOPPING_FROM
@@ -85,39 +145,64 @@ def validation_fraction_rule(estimator, encoding, training):
 
 
 def n_iter_no_change_rule(estimator, encoding, training):
-    return 3 if _is_text(encoding) else _NUMERIC["n_iter_no_change"]
+    if input_kind(estimator, encoding) == TEXT:
+        return 3
+    return BAG_SETTINGS["n_iter_no_change"]
 
 
 def embedding_lr_rule(estimator, encoding, training):
-    scale = TEXT_EMBEDDING_LR_SCALE if _is_text(encoding) else 1
-    return scale * estimator.lr
+    text = input_kind(estimator, encoding) == TEXT
+    return (TEXT_EMBEDDING_LR_SCALE if text else 1) * estimator.lr
 
 
 def embedding_param_groups(estimator, encoding):
     """The skorch ``optimizer__param_groups`` setting that gives the token
     and n-gram embeddings of a text network their own learning rate."""
-    if not _is_text(encoding) or estimator.embedding_lr == estimator.lr:
+    text = input_kind(estimator, encoding) == TEXT
+    if not text or estimator.embedding_lr == estimator.lr:
         return {}
     group = {"lr": estimator.embedding_lr}
     return {"optimizer__param_groups": [("tokens.*", group), ("subwords.*", group)]}
 
 
 def max_epochs_rule(estimator, encoding, training):
-    if not _is_text(encoding):
-        return _NUMERIC["max_epochs"]
-    batches = math.ceil(max(1, _n_samples(training)) / estimator.batch_size)
+    kind = input_kind(estimator, encoding)
+    if kind == BAGS:
+        return BAG_SETTINGS["max_epochs"]
+    n = max(1, _n_samples(training))
+    if kind == SERIES:
+        return series_max_epochs(n, estimator.batch_size, _n_steps(training))
+    batches = math.ceil(n / estimator.batch_size)
     fewest, most = TEXT_EPOCHS
     return int(min(most, max(fewest, math.ceil(TEXT_UPDATES / batches))))
 
 
+def lr_schedule_rule(estimator, encoding, training):
+    if input_kind(estimator, encoding) == SERIES:
+        return "plateau"
+    return BAG_SETTINGS["lr_schedule"]
+
+
+def keep_best_rule(estimator, encoding, training):
+    if input_kind(estimator, encoding) == SERIES:
+        return True
+    return BAG_SETTINGS["keep_best"]
+
+
 #: Parameter -> rule, in the order they run (later rules read the values
-#: earlier ones resolved).
+#: earlier ones resolved: the epochs follow from the batch size, the
+#: validation split from early stopping).
 AUTO_RULES = {
     "embedding_dim": embedding_dim_rule,
+    "scaling": scaling_rule,
+    "attention": attention_rule,
+    "dropout": dropout_rule,
     "batch_size": batch_size_rule,
     "early_stopping": early_stopping_rule,
     "validation_fraction": validation_fraction_rule,
     "n_iter_no_change": n_iter_no_change_rule,
     "embedding_lr": embedding_lr_rule,
     "max_epochs": max_epochs_rule,
+    "lr_schedule": lr_schedule_rule,
+    "keep_best": keep_best_rule,
 }

@@ -35,6 +35,7 @@ from ._input import (
 )
 from ._model import AttentionPoolingNet, MeanQueryPooling, PoolingLoss
 from ._ngrams import check_subword_ngrams
+from ._recipe import recipe_callbacks
 
 __all__ = ["BaseAttentionPooling"]
 
@@ -66,15 +67,19 @@ class BaseAttentionPooling(AttentionEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "attention": [StrOptions(set(ATTENTION_SCORES))],
+        "attention": [StrOptions({*ATTENTION_SCORES, "mean", AUTO})],
         "num_heads": [Interval(Integral, 1, None, closed="left")],
         "n_heads": [
             Interval(Integral, 1, None, closed="left"),
             Hidden(StrOptions({"deprecated"})),
         ],
         "attention_size": [Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "scaling": [StrOptions({"global", "feature"}), None],
+        "dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({AUTO})],
+        "scaling": [StrOptions({"global", "feature", "series", AUTO}), None],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({AUTO})],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({AUTO})],
+        "lr_schedule": [StrOptions({"constant", "plateau", AUTO})],
+        "keep_best": ["boolean", StrOptions({AUTO})],
         "encoder": [StrOptions(set(SEQUENCE_ENCODERS)), None],
         "encoder_size": [Interval(Integral, 1, None, closed="left")],
         "encoder_layers": [Interval(Integral, 1, None, closed="left")],
@@ -90,14 +95,18 @@ class BaseAttentionPooling(AttentionEstimator):
         "subword_ngrams": [tuple, list, None],
         "embedding_lr": [Interval(Real, 0, None, closed="neither")],
     }
-    # Settings resolved from the data when "auto" (the rules: _auto.py).
-    for _name in AUTO_RULES:
-        _parameter_constraints[_name] = [
-            *_parameter_constraints[_name], StrOptions({AUTO})
-        ]
-    del _name
-
+    # Settings resolved from the data when "auto", in the order of their
+    # rules (_auto.py): text, numeric sequences and bags, one table.
     _auto_rules = AUTO_RULES
+    for _name in AUTO_RULES:
+        if not any(
+            isinstance(option, StrOptions) and AUTO in option.options
+            for option in _parameter_constraints[_name]
+        ):
+            _parameter_constraints[_name] = [
+                *_parameter_constraints[_name], StrOptions({AUTO})
+            ]
+    del _name
 
     _encoding_attributes = (
         "n_features_in_",
@@ -106,6 +115,7 @@ class BaseAttentionPooling(AttentionEstimator):
         "_task",
         "_n_outputs",
     )
+
 
     def __init__(
         self,
@@ -116,13 +126,13 @@ class BaseAttentionPooling(AttentionEstimator):
         kernel_size=5,
         encoder_heads=4,
         hidden_layer_sizes=(64, 64),
-        attention="gated",
+        attention="auto",
         num_heads=1,
         n_heads="deprecated",
         attention_size=64,
-        dropout=0.2,
+        dropout="auto",
         attention_penalty=0.0,
-        scaling="global",
+        scaling="auto",
         input_layout="steps_first",
         tokenizer="word",
         embedding_dim="auto",
@@ -134,6 +144,8 @@ class BaseAttentionPooling(AttentionEstimator):
         max_epochs="auto",
         batch_size="auto",
         lr=1e-3,
+        lr_schedule="auto",
+        keep_best="auto",
         optimizer="adam",
         validation_fraction="auto",
         early_stopping="auto",
@@ -170,6 +182,8 @@ class BaseAttentionPooling(AttentionEstimator):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.keep_best = keep_best
         self.optimizer = optimizer
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
@@ -212,6 +226,12 @@ class BaseAttentionPooling(AttentionEstimator):
             )
         if self.attention == "dot":
             warnings.warn(_DOT_DEPRECATION, FutureWarning, stacklevel=5)
+        heads = self.num_heads if self.n_heads == "deprecated" else self.n_heads
+        if self.attention == "mean" and heads > 1:
+            raise ValueError(
+                "attention='mean' weighs every step the same, so every head "
+                f"would pool the same vector; num_heads must be 1, got {heads}."
+            )
         if self.n_heads != "deprecated":
             warnings.warn(
                 _N_HEADS_DEPRECATION.format(value=self.n_heads),
@@ -248,8 +268,7 @@ class BaseAttentionPooling(AttentionEstimator):
         if text:
             prepare = self._pretrained_initializer(text_encoding["vocabulary_"])
         else:
-            mean, scale = scaling_statistics(inputs.flat, self.scaling)
-            prepare = partial(_set_scaling, mean=mean, scale=scale)
+            prepare = partial(_set_scaling, steps=inputs.flat)
         if task is None:
             return new_encoding, TrainingData(None, prepare_module=prepare)
         stratify = y_train if task == "classification" else None
@@ -354,6 +373,8 @@ class BaseAttentionPooling(AttentionEstimator):
             params["embedding_dim"] = self.embedding_dim
             if self.subword_ngrams is not None:
                 params["subword_ngrams"] = self._subword_ngrams()
+        else:
+            params["scaling"] = self.scaling
         if self.attention_penalty:
             params["attention_penalty"] = self.attention_penalty
         return params
@@ -365,7 +386,10 @@ class BaseAttentionPooling(AttentionEstimator):
             **{f"module__{name}": value for name, value in module_params.items()},
             criterion=PoolingLoss,
             criterion__task=encoding["_task"],
-            **self._skorch_params(seed, device, stratified=classification),
+            **self._skorch_params(
+                seed, device, stratified=classification,
+                callbacks=recipe_callbacks(self),
+            ),
             **embedding_param_groups(self, encoding),
         )
 
@@ -373,7 +397,7 @@ class BaseAttentionPooling(AttentionEstimator):
         return encoding["_task"] is not None
 
     def _untrained_module(self, encoding):
-        return MeanQueryPooling(encoding["n_features_in_"])
+        return MeanQueryPooling(encoding["n_features_in_"], self.scaling)
 
     def _settings_to_json(self):
         params = super()._settings_to_json()
@@ -390,6 +414,9 @@ class BaseAttentionPooling(AttentionEstimator):
     @classmethod
     def _settings_from_json(cls, params, path):
         params = super()._settings_from_json(params, path)
+        # Files written before the training recipe trained as it did then.
+        params.setdefault("lr_schedule", "constant")
+        params.setdefault("keep_best", False)
         for name in ("hidden_layer_sizes", "subword_ngrams"):
             if isinstance(params.get(name), list):
                 params[name] = tuple(params[name])
@@ -503,9 +530,11 @@ class BaseAttentionPooling(AttentionEstimator):
         return result
 
 
-def _set_scaling(module, mean, scale):
-    """Give a new module the input scaling learned from the training steps."""
-    module.standardize.set_statistics(mean, scale)
+def _set_scaling(module, steps):
+    """Give a new module the input scaling its ``scaling`` learns from the
+    training steps."""
+    standardize = module.standardize
+    standardize.set_statistics(*scaling_statistics(steps, standardize.scaling))
 
 
 def _set_embedding_rows(module, ids, vectors):

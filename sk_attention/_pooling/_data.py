@@ -47,7 +47,9 @@ def scaling_statistics(steps, scaling):
     Parameters
     ----------
     steps : ndarray of shape (total_steps, n_features)
-    scaling : {"global", "feature"} or None
+    scaling : {"global", "feature", "series"} or None
+        ``"series"`` standardizes each sequence on its own, in the network:
+        no statistics (like None).
 
     Returns
     -------
@@ -60,7 +62,7 @@ def scaling_statistics(steps, scaling):
     (array([ 1., 20.]), array([ 1., 10.]))
     """
     n_features = steps.shape[1]
-    if scaling is None:
+    if scaling is None or scaling == "series":
         return np.zeros(n_features), np.ones(n_features)
     if scaling == "feature":
         mean = steps.mean(axis=0, dtype=np.float64)

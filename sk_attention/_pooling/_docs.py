@@ -3,52 +3,65 @@
 __all__ = ["INPUT_DOC", "PARAMETERS_DOC", "RESOLVED_DOC"]
 
 RESOLVED_DOC = """
-    embedding_dim_, batch_size_, early_stopping_, validation_fraction_, \
-n_iter_no_change_, embedding_lr_, max_epochs_
+    embedding_dim_, scaling_, attention_, dropout_, batch_size_, \
+early_stopping_, validation_fraction_, n_iter_no_change_, embedding_lr_, \
+max_epochs_, lr_schedule_, keep_best_
         The values ``fit`` used for these settings: the parameter's own
-        value, or what its ``"auto"`` rule resolved from the data.
+        value, or what its ``"auto"`` rule resolved from the data. The
+        training rules tell three kinds of input apart: text, numeric
+        sequences read by an encoder (time series), and numeric bags and
+        sets (``encoder=None``), which get the fixed values of earlier
+        versions.
 """
 
 PARAMETERS_DOC = """
-    encoder : {"gru", "lstm", "conv", "transformer"} or None, default=None
+    encoder : {"gru", "lstm", "conv", "fcn", "transformer"} or None, \
+default=None
         What turns the steps into the states the attention pools. None: the
         same MLP on every step (``hidden_layer_sizes``), which ignores the
         order of the steps: right for bags and sets (multiple-instance
         learning), and what earlier versions did. For sequences, where
-        order matters (time series, text), use an encoder; ``"conv"`` is
-        the one recommended for time series (the most accurate encoder on
-        four of five sets in :doc:`/benchmarks`); ``"gru"`` reads the word
-        order of texts. ``"gru"``, ``"lstm"``: bidirectional recurrent
-        layers (Yang et al., 2016; Lin et al., 2017). ``"conv"``: a
-        convolution of width ``kernel_size``, then residual ones dilated
-        1, 2, 4, ... (the receptive field doubles with each layer), output
-        as long as the input. ``"transformer"``:
-        self-attention blocks with sinusoidal positions. Padding never
-        changes a sample's output, whatever the encoder.
+        order matters (time series, text), use an encoder; ``"fcn"`` is
+        the one recommended for time series (see :doc:`/benchmarks`);
+        ``"gru"`` reads the word order of texts. ``"gru"``, ``"lstm"``:
+        bidirectional recurrent layers (Yang et al., 2016; Lin et al.,
+        2017). ``"conv"``: a convolution of width ``kernel_size``, then
+        residual ones dilated 1, 2, 4, ... (the receptive field doubles
+        with each layer), output as long as the input. ``"fcn"``: the fully
+        convolutional network of the time-series literature (Wang et al.,
+        2017): convolutions of widths 8, 5 and 3 with ``encoder_size``,
+        ``2 * encoder_size`` and ``encoder_size`` channels, each with batch
+        normalisation and a ReLU. ``"transformer"``: self-attention blocks
+        with sinusoidal positions. Padding never changes a sample's output,
+        whatever the encoder.
     encoder_size : int, default=64
         Width of the encoder's states (split between the two directions of
         a recurrent encoder). Unused with ``encoder=None``.
     encoder_layers : int, default=2
-        Recurrent layers, convolution blocks or Transformer blocks.
+        Recurrent layers, convolution blocks or Transformer blocks (not
+        used by ``"fcn"``, which has three).
     kernel_size : int, default=5
         Width of the convolutions of ``encoder="conv"``.
-    encoder_heads : int, default=4
-        Self-attention heads of ``encoder="transformer"``; must divide
-        ``encoder_size``.
     hidden_layer_sizes : int or tuple of int, default=(64, 64)
         Widths of the MLP (linear + ReLU) applied to every step before
         pooling when ``encoder=None``. ``()`` pools the (standardized) input
         features themselves.
-    attention : {"additive", "gated", "scaled_dot", "general"}, default="gated"
+    attention : {"additive", "gated", "scaled_dot", "general", "mean"}, \
+default="auto"
         The scoring rule, by its name in the registry both estimator
         families share. ``"additive"``: ``w^T tanh(V h_i + U q)`` (Ilse et
         al., 2018, Eq. 8, with a learned query ``q`` per head);
         ``"gated"``: ``w^T (tanh(V h_i + U q) * sigmoid(G h_i))`` (Eq. 9);
         ``"scaled_dot"``: ``h_i . q / sqrt(d)`` (scaled dot product with a
-        learned query); ``"general"``: ``h_i^T W q`` (Luong). ``"dot"`` is a
+        learned query); ``"general"``: ``h_i^T W q`` (Luong). ``"mean"``:
+        every step weighs ``1 / n_steps``, nothing learned (the global
+        average pooling of the time-series FCN; one head only). ``"auto"``:
+        ``"mean"`` with ``encoder="fcn"`` (the published network, which
+        the ablation of :doc:`/benchmarks` compares with learned attention
+        on top), ``"gated"`` otherwise, whatever the input. ``"dot"`` is a
         deprecated alias of ``"scaled_dot"`` here (it warns); in
         :class:`~sk_attention.AttentionSeq2Seq` it is the unscaled dot
-        product.
+        product. The value used is ``attention_``.
     num_heads : int, default=1
         Number of attention heads; their pooled vectors are concatenated.
         Heads share the key projection and differ by their learned query.
@@ -63,17 +76,28 @@ PARAMETERS_DOC = """
     attention_size : int, default=64
         Hidden width of the additive and gated scoring networks (unused by
         ``"scaled_dot"``).
-    dropout : float, default=0.2
+    dropout : float or "auto", default="auto"
         Dropout rate after each hidden layer and on the pooled vector.
-    scaling : {"global", "feature"} or None, default="global"
-        How inputs are standardized before the network sees them, with
-        statistics of all training steps. ``"global"``: one mean and one
-        standard deviation for all values, which keeps the features'
-        relative scales (pixels, embeddings, channels in one unit).
-        ``"feature"``: each feature on its own, for features in different
-        units. None: raw values. Not used for text. The standardized values
-        are clipped to ±1e6, far outside any training data, so that the
-        network's float32 arithmetic stays finite for any finite input.
+        ``"auto"``: 0 with ``encoder="fcn"`` (batch normalisation
+        regularises it, as in the published network), 0.2 otherwise,
+        whatever the input. The value used is ``dropout_``.
+    scaling : {"global", "feature", "series"} or None, default="auto"
+        How numeric inputs are standardized before the network sees them.
+        ``"global"``: one mean and one standard deviation of all training
+        values, which keeps the features' relative scales (pixels,
+        embeddings, channels in one unit). ``"feature"``: each feature on
+        its own, with statistics of all training steps, for features in
+        different units. ``"series"``: each feature of each sequence
+        z-normalised on its own over its steps, at fit and at prediction (as
+        the UCR/UEA time-series literature prepares series): the network
+        sees shapes, not levels or amplitudes; a feature constant over a
+        sequence becomes 0. None: raw values. ``"auto"``: ``"series"`` for
+        univariate series with ``encoder="fcn"`` (as the UCR literature
+        prepares them), ``"global"`` otherwise (in multivariate series the
+        channels' levels can be what tells classes apart). Not used for text. The
+        standardized values are clipped to ±1e6, far outside any training
+        data, so that the network's float32 arithmetic stays finite for any
+        finite input. The value used is ``scaling_``.
     input_layout : {"steps_first", "channels_first"}, default="steps_first"
         Where the time axis of numeric ``X`` is. ``"steps_first"``: ``(n_samples,
         n_steps, n_features)`` (batch-first, as in PyTorch), or a list of
@@ -89,8 +113,9 @@ PARAMETERS_DOC = """
         of str`` (which ``load`` must be given again). Token lists are used
         as they are.
     embedding_dim : int or "auto", default="auto"
-        Width of the learned token embedding (text input). ``"auto"``: the
-        width of ``pretrained_embeddings`` when given, else 64.
+        Width of the learned token embedding (text input; not used for
+        numeric input). ``"auto"``: the width of ``pretrained_embeddings``
+        when given, else 64. The value used is ``embedding_dim_``.
     min_frequency : int, default=1
         Tokens seen fewer times in ``fit`` map to the unknown token, as do
         tokens never seen.
@@ -119,36 +144,63 @@ PARAMETERS_DOC = """
         Passes over the training data (at most, with early stopping).
         ``"auto"``: for text, enough epochs for about 4,000 updates, at
         least 10 and at most 100 (``ceil(4000 / batches per epoch)``); for
-        numeric input, 100.
+        numeric sequences read by an encoder (time series), enough epochs
+        for about 3,000 updates, as long as the network sees at most 5
+        million steps in all (long or many series get fewer epochs, never
+        fewer than 10); 100 for bags and sets (``encoder=None``). The value
+        used is ``max_epochs_``; ``max_time`` may end training sooner.
     batch_size : int or "auto", default="auto"
         Sequences per training batch. Batches group sequences of similar
         length (shuffled within pools), so little is padded. ``"auto"``:
         for text, about 250 batches per epoch, a power of two from 32 to
         256 (32 below 16,000 texts, 128 for 40,000): larger batches are
-        fewer, larger kernel calls; for numeric input, 32.
+        fewer, larger kernel calls; ``min(16, max(2, n_samples // 10))`` for
+        numeric sequences read by an encoder (small batches, many updates,
+        as deep time-series classifiers are trained); 32 for bags and sets.
+        The value used is ``batch_size_``.
     lr : float, default=1e-3
         Learning rate.
     embedding_lr : float or "auto", default="auto"
         Learning rate of the token (and n-gram) embeddings of text input.
         ``"auto"``: ``10 * lr``: a word seen once an epoch gets one update
         an epoch, which at the network's rate barely moves its vector
-        (:doc:`/benchmarks` measures the gain). Not used for numeric input.
+        (:doc:`/benchmarks` compares the two rates). ``lr`` for numeric
+        input, which has no embedding. The value used is ``embedding_lr_``.
+    lr_schedule : {"constant", "plateau"} or "auto", default="auto"
+        ``"plateau"``: halve the learning rate when the training loss (the
+        validation loss with ``validation_fraction``) has not improved for
+        ``max(5, max_epochs // 40)`` epochs, down to ``lr / 10`` (skorch's
+        ``LRScheduler`` with ``ReduceLROnPlateau``). ``"constant"``: keep
+        ``lr``. ``"auto"``: ``"plateau"`` for numeric sequences read by an
+        encoder (time series), ``"constant"`` for text and for bags and
+        sets. ``max_time`` replaces either
+        with its own schedule. The value used is ``lr_schedule_``.
+    keep_best : bool or "auto", default="auto"
+        At the end of training, restore the weights of the epoch with the
+        lowest training loss (validation loss with ``validation_fraction``)
+        instead of keeping the last epoch's (early stopping restores its
+        best epoch either way). ``"auto"``: True for numeric sequences read
+        by an encoder (time series), False for text and for bags and sets.
+        The value used is ``keep_best_``.
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, \
 default="adam"
     validation_fraction : float, None or "auto", default="auto"
         Fraction of the training data held out (stratified for
         classification) to report a validation loss; None trains on all.
-        ``"auto"``: 0.1 when early stopping is on, else None.
+        ``"auto"``: 0.1 when early stopping is on, else None. The value
+        used is ``validation_fraction_``.
     early_stopping : bool or "auto", default="auto"
         Stop when the validation loss has not improved for
         ``n_iter_no_change`` epochs and restore the best weights; needs
         ``validation_fraction``. ``"auto"``: on for text from 2,000
         training texts (unless ``validation_fraction=None``), where a tenth
         of them estimates the loss well; off for fewer texts and for
-        numeric input.
+        numeric input (time series keep the best epoch's weights instead,
+        see ``keep_best``). The value used is ``early_stopping_``.
     n_iter_no_change : int or "auto", default="auto"
         Patience of early stopping, in epochs. ``"auto"``: 3 for text, whose
         validation loss turns within a few epochs; 10 for numeric input.
+        The value used is ``n_iter_no_change_``.
     gradient_clip : float or None, default=None
         Clip the gradient norm to this value.
     max_time : float or None, default=None

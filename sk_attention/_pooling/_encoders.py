@@ -33,6 +33,7 @@ from .._recurrent import run_recurrent
 
 __all__ = [
     "ConvEncoder",
+    "FCNEncoder",
     "GRUEncoder",
     "LSTMEncoder",
     "SEQUENCE_ENCODERS",
@@ -77,9 +78,8 @@ class _RecurrentEncoder(nn.Module):
 
     parameters = ("encoder_size", "encoder_layers", "dropout")
     cell = None  # nn.GRU or nn.LSTM, set by the subclasses
-    # Steps run one after another over the whole chunk, each a kernel call
-    # whose fixed cost its rows share: twice the rows predicted 13% faster
-    # with the GRU (benchmarks/bench_pooling.py, section 4).
+    # Steps run one after another, each kernel call's fixed cost shared by the
+    # chunk's rows: larger chunks predict faster (bench_pooling.py, section 4).
     chunk_scale = 2
 
     def __init__(self, input_size, encoder_size=64, encoder_layers=1, dropout=0.0):
@@ -176,6 +176,71 @@ def _same_length(convolution, inputs):
     return convolution(padded)
 
 
+class FCNEncoder(nn.Module):
+    """The fully convolutional network of Wang et al. (2017) for time series.
+
+    Three convolutions of widths 8, 5 and 3 with ``encoder_size``,
+    ``2 * encoder_size`` and ``encoder_size`` channels, each followed by
+    batch normalisation and a ReLU, output as long as the input: the body
+    of the FCN and ResNet baselines of the UCR/UEA literature (Ismail Fawaz
+    et al., 2019). Batch normalisation counts only real steps
+    (:class:`MaskedBatchNorm`), and the input of every convolution is zeroed
+    on padding steps, so padding never changes a real step.
+    """
+
+    parameters = ("encoder_size", "dropout")
+    chunk_scale = 1
+    kernel_sizes = (8, 5, 3)
+
+    def __init__(self, input_size, encoder_size=64, dropout=0.0):
+        super().__init__()
+        widths = (encoder_size, 2 * encoder_size, encoder_size)
+        self.convolutions = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        previous = input_size
+        for width, kernel in zip(widths, self.kernel_sizes):
+            self.convolutions.append(nn.Conv1d(previous, width, kernel))
+            self.norms.append(MaskedBatchNorm(width))
+            previous = width
+        self.dropout = nn.Dropout(dropout)
+        self.output_size = encoder_size
+        self.step_width = max(input_size, 4 * encoder_size)
+
+    def forward(self, X, lengths, mask):
+        keep = mask[:, None, :].to(X.dtype)  # (batch, 1, n_steps)
+        states = X.transpose(1, 2)  # (batch, input_size, n_steps)
+        for convolution, norm in zip(self.convolutions, self.norms):
+            states = _same_length(convolution, states * keep)
+            states = self.dropout(F.relu(norm(states, keep)))  # (batch, C, n_steps)
+        return (states * keep).transpose(1, 2)  # (batch, n_steps, output_size)
+
+
+class MaskedBatchNorm(nn.BatchNorm1d):
+    """Batch normalisation of ``(batch, channels, n_steps)`` over real steps.
+
+    In training the statistics are those of the real steps of the batch
+    (padding steps are left out) and update the running statistics as
+    :class:`torch.nn.BatchNorm1d` does; in evaluation the running statistics
+    are used, so a sequence's output does not depend on its batch.
+    """
+
+    def forward(self, states, keep):
+        """``states`` (batch, C, n_steps), ``keep`` (batch, 1, n_steps) 0/1."""
+        if not self.training:
+            mean, var = self.running_mean, self.running_var
+        else:
+            count = keep.sum().clamp(min=1)
+            mean = (states * keep).sum((0, 2)) / count  # (C,)
+            var = (((states - mean[:, None]) * keep) ** 2).sum((0, 2)) / count
+            with torch.no_grad():
+                self.num_batches_tracked += 1
+                unbiased = var * count / (count - 1).clamp(min=1)
+                self.running_mean.lerp_(mean, self.momentum)
+                self.running_var.lerp_(unbiased, self.momentum)
+        scale = self.weight * torch.rsqrt(var + self.eps)  # (C,)
+        return (states - mean[:, None]) * scale[:, None] + self.bias[:, None]
+
+
 class TransformerEncoder(nn.Module):
     """Self-attention blocks with sinusoidal positions (Vaswani et al., 2017).
 
@@ -263,6 +328,7 @@ SEQUENCE_ENCODERS = {
     "gru": GRUEncoder,
     "lstm": LSTMEncoder,
     "conv": ConvEncoder,
+    "fcn": FCNEncoder,
     "transformer": TransformerEncoder,
 }
 

@@ -38,11 +38,17 @@ class _Standardize(nn.Module):
     """Per-feature ``(x - mean) / scale`` with statistics fixed in ``fit``.
 
     They are buffers, not parameters: saved with the weights, never trained.
-    The result is clipped to ``±STANDARDIZED_LIMIT``.
+    ``scaling`` is the estimator's setting the statistics come from
+    (:func:`~._data.scaling_statistics`); with ``"series"`` each feature of
+    each sequence is first z-normalised on its own, over the sequence's real
+    steps (as the UCR/UEA literature prepares time series), and the fixed
+    statistics stay 0 and 1. The result is clipped to
+    ``±STANDARDIZED_LIMIT``.
     """
 
-    def __init__(self, n_features):
+    def __init__(self, n_features, scaling="global"):
         super().__init__()
+        self.scaling = scaling
         self.register_buffer("mean", torch.zeros(n_features))
         self.register_buffer("scale", torch.ones(n_features))
 
@@ -51,9 +57,46 @@ class _Standardize(nn.Module):
         self.mean.copy_(torch.as_tensor(mean, dtype=self.mean.dtype))
         self.scale.copy_(torch.as_tensor(scale, dtype=self.scale.dtype))
 
-    def forward(self, X):
+    def forward(self, X, mask):
+        """``X`` (batch, n_steps, n_features), ``mask`` (batch, n_steps) bool."""
+        if self.scaling == "series":
+            X = series_standardized(X, mask)
         standardized = (X - self.mean) / self.scale  # (batch, n_steps, n_features)
         return standardized.clamp(-STANDARDIZED_LIMIT, STANDARDIZED_LIMIT)
+
+
+def series_standardized(X, mask):
+    """Each feature of each sequence z-normalised over its real steps.
+
+    Padding steps come out as 0. A feature whose standard deviation over a
+    sequence is below a millionth of its typical magnitude (constant, up to
+    float32 rounding) becomes 0 there.
+
+    Parameters
+    ----------
+    X : torch.Tensor of shape (batch, n_steps, n_features)
+    mask : torch.Tensor of shape (batch, n_steps), bool
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, n_steps, n_features)
+
+    Examples
+    --------
+    >>> X = torch.tensor([[[1.0], [3.0], [0.0]], [[5.0], [5.0], [5.0]]])
+    >>> mask = torch.tensor([[True, True, False], [True, True, True]])
+    >>> series_standardized(X, mask)[..., 0]
+    tensor([[-1.,  1.,  0.],
+            [ 0.,  0.,  0.]])
+    """
+    keep = mask[..., None].to(X.dtype)  # (batch, n_steps, 1)
+    count = keep.sum(1, keepdim=True).clamp(min=1)  # (batch, 1, 1)
+    mean = (X * keep).sum(1, keepdim=True) / count  # (batch, 1, n_features)
+    centred = (X - mean) * keep
+    std = ((centred**2).sum(1, keepdim=True) / count).sqrt()  # (batch, 1, F)
+    typical = (X.abs() * keep).sum(1, keepdim=True) / count
+    flat = std <= 1e-6 * typical + 1e-30
+    return centred / torch.where(flat, torch.ones_like(std), std)
 
 
 class AttentionPoolingNet(nn.Module):
@@ -82,7 +125,9 @@ class AttentionPoolingNet(nn.Module):
     attention : str, default="gated"
         A name from the shared registry,
         :data:`~sk_attention._attention.ATTENTION_SCORES`: ``"additive"``,
-        ``"gated"``, ``"scaled_dot"``, ``"dot"`` or ``"general"``. With a
+        ``"gated"``, ``"scaled_dot"``, ``"dot"`` or ``"general"``; or
+        ``"mean"``, every real step weighted ``1 / length`` (average
+        pooling, nothing learned). With a
         learned query, ``"dot"`` is a plain linear score; ``"scaled_dot"``
         divides it by ``sqrt(d)``, which keeps the softmax from saturating
         as the embedding grows (Vaswani et al., Eq. 1).
@@ -110,6 +155,9 @@ class AttentionPoolingNet(nn.Module):
         Weight of Lin et al.'s (2017) penalty ``||A A^T - I||_F^2`` on the
         ``(num_heads, n_steps)`` weights ``A`` of each sample, which pushes
         the heads to attend to different steps.
+    scaling : {"global", "feature", "series"} or None, default="global"
+        The estimator's ``scaling`` (numeric input); ``"series"``
+        z-normalises each feature of each sequence over its real steps.
     """
 
     def __init__(
@@ -130,11 +178,12 @@ class AttentionPoolingNet(nn.Module):
         embedding_dim=64,
         attention_penalty=0.0,
         subword_ngrams=None,
+        scaling="global",
     ):
         super().__init__()
         self.token_input = vocabulary_size is not None
         if not self.token_input:
-            self.standardize = _Standardize(n_features)
+            self.standardize = _Standardize(n_features, scaling)
             width = n_features
         else:
             self.tokens = nn.Embedding(vocabulary_size, embedding_dim, padding_idx=PAD)
@@ -164,9 +213,13 @@ class AttentionPoolingNet(nn.Module):
         self.embedding_size = width
         self.num_heads = num_heads
         self.attention_penalty = attention_penalty
-        rule = attention_class(attention)
-        query_size = rule.query_size(width, attention_size)
-        self.attention = rule(query_size, width, attention_size)
+        if attention == "mean":
+            self.attention = _MeanPooling()
+            query_size = 0
+        else:
+            rule = attention_class(attention)
+            query_size = rule.query_size(width, attention_size)
+            self.attention = rule(query_size, width, attention_size)
         # Random, not zero: heads that start equal get equal gradients forever.
         self.query = nn.Parameter(torch.randn(num_heads, query_size))
         self.head = nn.Sequential(
@@ -187,7 +240,7 @@ class AttentionPoolingNet(nn.Module):
         """Width of the pooled vector, ``num_heads * embedding_size``."""
         return self.num_heads * self.embedding_size
 
-    def _inputs(self, X):
+    def _inputs(self, X, mask):
         """Standardized features, or embedded tokens: ``(batch, n_steps, F)``."""
         if self.token_input:
             ids = X.long()
@@ -195,7 +248,7 @@ class AttentionPoolingNet(nn.Module):
             if self.subwords is not None:
                 vectors = self.subwords(vectors, ids[..., 1:])  # same shape
             return vectors
-        return self.standardize(X)
+        return self.standardize(X, mask)
 
     def pool(self, X, lengths, need_weights=True):
         """Pool each sequence to one vector per head.
@@ -213,7 +266,8 @@ class AttentionPoolingNet(nn.Module):
         weights : torch.Tensor of shape (batch, num_heads, n_steps) or None
         """
         mask = length_mask(lengths, X.shape[1])  # (batch, n_steps)
-        steps = self.embedding(self._inputs(X), lengths, mask)  # (batch, n_steps, h)
+        inputs = self._inputs(X, mask)  # (batch, n_steps, F)
+        steps = self.embedding(inputs, lengths, mask)  # (batch, n_steps, h)
         keys = self.attention.project_keys(steps)  # (batch, n_steps, ...)
         query = self.query.expand(X.shape[0], -1, -1)  # (batch, heads, query)
         context, weights = self.attention(query, keys, steps, mask, need_weights)
@@ -230,6 +284,24 @@ class AttentionPoolingNet(nn.Module):
             gram = weights @ weights.transpose(1, 2)  # (batch, heads, heads)
             penalty = self.attention_penalty * ((gram - eye) ** 2).sum((1, 2)).mean()
         return self.head(pooled), penalty  # (batch, n_outputs), ()
+
+
+class _MeanPooling(nn.Module):
+    """Every real step weighs the same, ``1 / length``: average pooling.
+
+    The interface of the registry's scoring modules, with nothing to learn.
+    """
+
+    def project_keys(self, steps):
+        return steps
+
+    def forward(self, query, keys, values, mask, need_weights=True):
+        """``(context, weights)``: ``(batch, heads, F)``, ``(batch, heads,
+        n_steps)``."""
+        weights = mask.to(values.dtype)  # (batch, n_steps)
+        weights = weights / weights.sum(1, keepdim=True)
+        weights = weights[:, None, :].expand(-1, query.shape[1], -1)
+        return weights @ values, weights
 
 
 class PoolingLoss(nn.Module):
@@ -264,13 +336,17 @@ class MeanQueryPooling(nn.Module):
     Parameters
     ----------
     n_features : int
+    scaling : {"global", "feature", "series"} or None, default="global"
+        The estimator's ``scaling``, for the keys. With ``"series"`` the
+        query (the mean of a sequence's z-normalised steps) is zero, so every
+        step of a sequence weighs the same.
     """
 
     chunk_scale = 1  # inference chunks of the default size
 
-    def __init__(self, n_features):
+    def __init__(self, n_features, scaling="global"):
         super().__init__()
-        self.standardize = _Standardize(n_features)
+        self.standardize = _Standardize(n_features, scaling)
         self.attention = ScaledDotAttention(n_features, n_features)
         self.num_heads = 1
         self.n_pooled = n_features
@@ -279,7 +355,7 @@ class MeanQueryPooling(nn.Module):
     def pool(self, X, lengths, need_weights=True):
         """Same contract as :meth:`AttentionPoolingNet.pool`, with one head."""
         mask = length_mask(lengths, X.shape[1])  # (batch, n_steps)
-        keys = self.standardize(X) * mask[:, :, None]  # (batch, n_steps, n_features)
+        keys = self.standardize(X, mask) * mask[:, :, None]  # (batch, n_steps, F)
         query = keys.sum(1, keepdim=True) / lengths[:, None, None]  # (batch, 1, F)
         context, weights = self.attention(query, keys, X, mask, need_weights)
         return context.flatten(1), weights  # (batch, n_features)

@@ -1,0 +1,99 @@
+"""The training recipe of numeric sequences read by an encoder (time series).
+
+They are trained as the deep time-series classifiers of the UCR/UEA
+literature are (Wang et al., 2017; Ismail Fawaz et al., 2019): small
+batches, thousands of updates however few the series, the learning rate
+halved when the loss stops improving, and the weights of the best epoch
+kept. This module holds the sizes of that recipe as pure functions of the
+data and the skorch callbacks it switches on; the ``"auto"`` rules of
+:mod:`._auto` call them for that kind of input.
+"""
+
+import math
+
+from skorch.callbacks import EarlyStopping, LRScheduler
+from torch.optim.lr_scheduler import ReduceLROnPlateau
+
+__all__ = [
+    "MAX_SERIES_BATCH",
+    "MIN_SERIES_EPOCHS",
+    "SERIES_STEPS",
+    "SERIES_UPDATES",
+    "recipe_callbacks",
+    "series_batch_size",
+    "series_max_epochs",
+]
+
+#: Updates (batches) aimed at for numeric sequences...
+SERIES_UPDATES = 3000
+#: ... unless the epochs they take would show the network more than this
+#: many steps (time points) in all; at least ``MIN_SERIES_EPOCHS`` epochs.
+SERIES_STEPS = 5_000_000
+MIN_SERIES_EPOCHS = 10
+#: Largest batch of numeric sequences (dl-4-tsc's ``min(n / 10, 16)``).
+MAX_SERIES_BATCH = 16
+
+
+def series_batch_size(n_samples):
+    """``min(16, max(2, n_samples // 10))``."""
+    return min(MAX_SERIES_BATCH, max(2, n_samples // 10))
+
+
+def series_max_epochs(n_samples, batch_size, n_steps):
+    """Epochs of about :data:`SERIES_UPDATES` updates, within
+    :data:`SERIES_STEPS` steps seen, at least :data:`MIN_SERIES_EPOCHS`.
+
+    ``n_steps`` is the number of steps (time points) of all training
+    sequences together.
+
+    Examples
+    --------
+    36 series of 251 steps in batches of 3: 12 batches an epoch, 250 epochs
+    for 3,000 updates (2.3 million steps seen); 10,000 series of 500 steps
+    in batches of 16: the step budget allows one epoch, so 10.
+
+    >>> series_max_epochs(36, 3, 36 * 251), series_max_epochs(10_000, 16, 5_000_000)
+    (250, 10)
+    """
+    batches = math.ceil(max(1, n_samples) / batch_size)
+    epochs = math.ceil(SERIES_UPDATES / batches)
+    affordable = SERIES_STEPS // max(1, int(n_steps))
+    return max(MIN_SERIES_EPOCHS, min(epochs, affordable))
+
+
+def recipe_callbacks(estimator):
+    """Named skorch callbacks of ``lr_schedule`` and ``keep_best``.
+
+    ``estimator`` holds resolved values. Both watch the validation loss
+    when there is a validation split, else the training loss. The plateau
+    schedule halves the learning rate after ``max(5, max_epochs // 40)``
+    epochs without a relative improvement of 1e-4, down to ``lr / 10``
+    (the patience of dl-4-tsc is 50 epochs of 2,000). Keeping the best
+    epoch is skorch's :class:`~skorch.callbacks.EarlyStopping` with a
+    patience longer than training, so it never stops; with
+    ``early_stopping=True`` that callback already restores the best epoch.
+    """
+    monitor = "valid_loss" if estimator.validation_fraction else "train_loss"
+    callbacks = []
+    if estimator.lr_schedule == "plateau":
+        plateau = LRScheduler(
+            policy=ReduceLROnPlateau,
+            monitor=monitor,
+            factor=0.5,
+            patience=max(5, estimator.max_epochs // 40),
+            min_lr=estimator.lr / 10,
+        )
+        callbacks.append(("lr_schedule", plateau))
+    if estimator.keep_best and not estimator.early_stopping:
+        best = EarlyStopping(
+            monitor=monitor,
+            patience=estimator.max_epochs + 1,
+            load_best=True,
+            sink=_silent,
+        )
+        callbacks.append(("keep_best", best))
+    return callbacks
+
+
+def _silent(*args, **kwargs):
+    pass
