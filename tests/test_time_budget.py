@@ -144,3 +144,20 @@ def test_pooling_with_max_time_anneals_its_constant_rate():
     assert "time_budget" in dict(model.net_.callbacks_)
     assert len(model.history_) < 1000
     assert model.net_.optimizer_.param_groups[0]["lr"] < model.lr
+
+
+def test_pooling_plateau_schedule_gives_way_to_max_time():
+    from sk_attention import AttentionPoolingClassifier
+
+    rng = np.random.RandomState(0)
+    series = rng.randn(24, 16).astype("float32")
+    labels = (series.mean(1) > 0).astype(int)
+    settings = dict(
+        encoder="fcn", encoder_size=8, lr_schedule="plateau", random_state=0
+    )
+    timed = AttentionPoolingClassifier(max_epochs=1000, max_time=1.0, **settings)
+    names = [name for name, _ in timed.fit(series, labels).net_.callbacks_]
+    assert "time_budget" in names and "lr_schedule" not in names
+    untimed = AttentionPoolingClassifier(max_epochs=1, **settings).fit(series, labels)
+    names = [name for name, _ in untimed.net_.callbacks_]
+    assert "lr_schedule" in names and "time_budget" not in names

@@ -35,7 +35,7 @@ from ._input import (
 )
 from ._model import AttentionPoolingNet, MeanQueryPooling, PoolingLoss
 from ._ngrams import check_subword_ngrams
-from ._recipe import recipe_callbacks
+from ._recipe import keep_best_callbacks, learning_rate_schedule
 
 __all__ = ["BaseAttentionPooling"]
 
@@ -387,8 +387,11 @@ class BaseAttentionPooling(AttentionEstimator):
             criterion=PoolingLoss,
             criterion__task=encoding["_task"],
             **self._skorch_params(
-                seed, device, stratified=classification,
-                callbacks=recipe_callbacks(self),
+                seed,
+                device,
+                stratified=classification,
+                callbacks=keep_best_callbacks(self),
+                schedule=learning_rate_schedule(self),
             ),
             **embedding_param_groups(self, encoding),
         )

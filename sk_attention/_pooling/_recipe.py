@@ -5,8 +5,10 @@ literature are (Wang et al., 2017; Ismail Fawaz et al., 2019): small
 batches, thousands of updates however few the series, the learning rate
 halved when the loss stops improving, and the weights of the best epoch
 kept. This module holds the sizes of that recipe as pure functions of the
-data and the skorch callbacks it switches on; the ``"auto"`` rules of
-:mod:`._auto` call them for that kind of input.
+data, which the ``"auto"`` rules of :mod:`._auto` call for that kind of
+input, and the skorch callbacks it switches on: the learning-rate schedule
+(``max_time``'s annealing in its place when given) and keeping the best
+epoch.
 """
 
 import math
@@ -14,12 +16,15 @@ import math
 from skorch.callbacks import EarlyStopping, LRScheduler
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
+from .._training import time_budget_schedule
+
 __all__ = [
     "MAX_SERIES_BATCH",
     "MIN_SERIES_EPOCHS",
     "SERIES_STEPS",
     "SERIES_UPDATES",
-    "recipe_callbacks",
+    "keep_best_callbacks",
+    "learning_rate_schedule",
     "series_batch_size",
     "series_max_epochs",
 ]
@@ -61,38 +66,53 @@ def series_max_epochs(n_samples, batch_size, n_steps):
     return max(MIN_SERIES_EPOCHS, min(epochs, affordable))
 
 
-def recipe_callbacks(estimator):
-    """Named skorch callbacks of ``lr_schedule`` and ``keep_best``.
+def learning_rate_schedule(estimator):
+    """Named skorch callbacks that set the learning rate.
 
-    ``estimator`` holds resolved values. Both watch the validation loss
-    when there is a validation split, else the training loss. The plateau
-    schedule halves the learning rate after ``max(5, max_epochs // 40)``
-    epochs without a relative improvement of 1e-4, down to ``lr / 10``
-    (the patience of dl-4-tsc is 50 epochs of 2,000). Keeping the best
-    epoch is skorch's :class:`~skorch.callbacks.EarlyStopping` with a
-    patience longer than training, so it never stops; with
-    ``early_stopping=True`` that callback already restores the best epoch.
+    ``estimator`` holds resolved values. With ``max_time``, the annealing
+    to its deadline (:class:`~sk_attention._training.TimeBudget`). Else,
+    with ``lr_schedule="plateau"``, the learning rate halves after
+    ``max(5, max_epochs // 40)`` epochs without a relative improvement of
+    1e-4 of the validation loss (the training loss without a validation
+    split), down to ``lr / 10`` (the patience of dl-4-tsc is 50 epochs of
+    2,000).
     """
-    monitor = "valid_loss" if estimator.validation_fraction else "train_loss"
-    callbacks = []
-    if estimator.lr_schedule == "plateau":
-        plateau = LRScheduler(
-            policy=ReduceLROnPlateau,
-            monitor=monitor,
-            factor=0.5,
-            patience=max(5, estimator.max_epochs // 40),
-            min_lr=estimator.lr / 10,
-        )
-        callbacks.append(("lr_schedule", plateau))
-    if estimator.keep_best and not estimator.early_stopping:
-        best = EarlyStopping(
-            monitor=monitor,
-            patience=estimator.max_epochs + 1,
-            load_best=True,
-            sink=_silent,
-        )
-        callbacks.append(("keep_best", best))
-    return callbacks
+    if estimator.max_time is not None:
+        return time_budget_schedule(estimator)
+    if estimator.lr_schedule != "plateau":
+        return []
+    plateau = LRScheduler(
+        policy=ReduceLROnPlateau,
+        monitor=_monitor(estimator),
+        factor=0.5,
+        patience=max(5, estimator.max_epochs // 40),
+        min_lr=estimator.lr / 10,
+    )
+    return [("lr_schedule", plateau)]
+
+
+def keep_best_callbacks(estimator):
+    """Named skorch callbacks of ``keep_best``.
+
+    Keeping the best epoch (by the validation loss, or the training loss
+    without a validation split) is skorch's
+    :class:`~skorch.callbacks.EarlyStopping` with a patience longer than
+    training, so it never stops; with ``early_stopping=True`` that callback
+    already restores the best epoch.
+    """
+    if not estimator.keep_best or estimator.early_stopping:
+        return []
+    best = EarlyStopping(
+        monitor=_monitor(estimator),
+        patience=estimator.max_epochs + 1,
+        load_best=True,
+        sink=_silent,
+    )
+    return [("keep_best", best)]
+
+
+def _monitor(estimator):
+    return "valid_loss" if estimator.validation_fraction else "train_loss"
 
 
 def _silent(*args, **kwargs):
