@@ -174,8 +174,8 @@ def greedy_search(model, memory, state, max_length):
     array([[5, 6, 2],
            [5, 6, 2]])
     """
-    ops = array_ops(_first_array(state))
-    batch = _first_array(state).shape[0]
+    first = _first_array(state)
+    ops, batch = array_ops(first), first.shape[0]
     output = ops.full((batch, max_length), PAD, ops.int64)
     active = ops.arange(batch)  # original row of each live row
     tokens = ops.full((batch,), BOS, ops.int64)
@@ -270,8 +270,8 @@ def nbest_search(model, memory, state, max_length, beam_size, n_best,
     Hypotheses
         With ``n_steps <= max_length``.
     """
-    ops = array_ops(_first_array(state))
-    batch = _first_array(state).shape[0]
+    first = _first_array(state)
+    ops, batch = array_ops(first), first.shape[0]
     origin = ops.arange(batch)  # input row of each live row
     # The search starts with one hypothesis per row (the start token alone),
     # so the first step runs once per row, not once per beam.

@@ -174,6 +174,26 @@ def test_seq2seq_runtime_predicts_the_same_strings(
     estimator.set_params(beam_size=1)
 
 
+def test_a_model_trained_in_bfloat16_exports_and_serves_the_same(
+    reversal_data, tmp_path
+):
+    """bfloat16 is a training precision: the parameters, and the graphs, stay
+    float32."""
+    X_train, y_train, X_test, _ = reversal_data
+    estimator = AttentionSeq2Seq(
+        architecture="rnn", cell="gru", hidden_size=16, embedding_dim=8,
+        input_feeding=False, precision="bfloat16", max_epochs=1, lr=1e-2,
+        validation_fraction=None, early_stopping=False, random_state=0,
+    ).fit(X_train[:32], y_train[:32])
+    served = sk_onnx.load(sk_onnx.export(estimator, tmp_path))
+    X = X_test[:40]
+    assert served.predict(X).tolist() == estimator.predict(X).tolist()
+    assert_allclose(
+        served.score_samples(X, X), estimator.score_samples(X, X),
+        rtol=1e-4, atol=1e-4,
+    )
+
+
 def test_seq2seq_metadata_holds_the_encoding(seq2seq_export, reversal_data):
     estimator, directory = seq2seq_export
     served = sk_onnx.load(directory)
