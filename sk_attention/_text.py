@@ -21,6 +21,7 @@ __all__ = [
     "UNK",
     "Tokenizer",
     "Vocabulary",
+    "check_pairs",
     "check_text_sequences",
     "make_tokenizer",
     "tokenize_items",
@@ -202,6 +203,24 @@ def check_text_sequences(X, argument):
         _check_item(item, index, argument, is_text) for index, item in enumerate(items)
     ]
     return checked, is_text
+
+
+def check_pairs(X, y):
+    """Validated items of ``X`` and ``y``, and whether ``y`` holds strings.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` and ``y`` hold different numbers of sequences.
+    """
+    X_items, _ = check_text_sequences(X, "X")
+    y_items, target_is_text = check_text_sequences(y, "y")
+    if len(X_items) != len(y_items):
+        raise ValueError(
+            f"X and y must hold the same number of sequences, got "
+            f"{len(X_items)} and {len(y_items)}."
+        )
+    return X_items, y_items, target_is_text
 
 
 def _check_item(item, index, argument, is_text):

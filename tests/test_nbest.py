@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from sk_attention import AttentionSeq2Seq
+from sk_attention._search import beam_search, nbest_search
 from sk_attention._seq2seq._inference import target_log_probs
 from sk_attention._seq2seq._model import Seq2SeqModule
-from sk_attention._seq2seq._search import beam_search, nbest_search
 from sk_attention._seq2seq._transformer import TransformerSeq2SeqModule
 from sk_attention._text import BOS, EOS, PAD
 
@@ -72,8 +72,11 @@ def test_a_wide_beam_finds_the_exhaustive_top_k(architecture, length_penalty):
     module, max_length, n_best = tiny_module(architecture), 3, 5
     with torch.inference_mode():
         memory = module.encode(*sources())
+        state = module.decoder.start(memory)
         # 40 hypotheses hold every output of up to 3 tokens of three kinds.
-        found = nbest_search(module, memory, max_length, 40, n_best, length_penalty)
+        found = nbest_search(
+            module, memory, state, max_length, 40, n_best, length_penalty
+        )
         for row in range(3):
             best = exhaustive(module, memory, row, max_length, length_penalty)[:n_best]
             outputs = [
@@ -96,9 +99,10 @@ def test_the_best_of_the_n_best_is_the_beam_search_answer(architecture):
     module = tiny_module(architecture)
     with torch.inference_mode():
         memory = module.encode(*sources())
-        answer = beam_search(module, memory, 6, 4)
+        state = module.decoder.start(memory)
+        answer = beam_search(module, memory, state, 6, 4)
         for n_best in (1, 2, 4):
-            best = nbest_search(module, memory, 6, 4, n_best).tokens[:, 0]
+            best = nbest_search(module, memory, state, 6, 4, n_best).tokens[:, 0]
             width = answer.size(1)
             assert torch.equal(best[:, :width], answer)
             assert torch.all(best[:, width:] == PAD)
@@ -108,8 +112,9 @@ def test_a_beam_wider_than_the_choices_leaves_the_rest_empty():
     module = tiny_module("rnn")
     with torch.inference_mode():
         memory = module.encode(*sources())
+        state = module.decoder.start(memory)
         # One step: only the three real tokens and the end token are possible.
-        found = nbest_search(module, memory, 1, 6, 6)
+        found = nbest_search(module, memory, state, 1, 6, 6)
     assert torch.isfinite(found.scores[:, :4]).all()
     assert torch.isinf(found.scores[:, 4:]).all()
     assert torch.isinf(found.log_probs[:, 4:]).all()

@@ -19,14 +19,9 @@ from sk_attention import (
     AttentionSeq2Seq,
 )
 from sk_attention import onnx as sk_onnx
-from sk_attention._onnx import _search
-from sk_attention._onnx._graphs import (
-    DecoderStepGraph,
-    RecurrentEncoderGraph,
-    TransformerEncoderGraph,
-    flatten,
-)
-from sk_attention._seq2seq._search import beam_search, greedy_search, strip_after_end
+from sk_attention._onnx._graphs import DecoderStepGraph, EncoderGraph, flatten
+from sk_attention._search import ban_padding_and_start
+from sk_attention._text import BOS
 
 pytest.importorskip("onnxruntime")
 
@@ -179,6 +174,26 @@ def test_seq2seq_runtime_predicts_the_same_strings(
     estimator.set_params(beam_size=1)
 
 
+def test_a_model_trained_in_bfloat16_exports_and_serves_the_same(
+    reversal_data, tmp_path
+):
+    """bfloat16 is a training precision: the parameters, and the graphs, stay
+    float32."""
+    X_train, y_train, X_test, _ = reversal_data
+    estimator = AttentionSeq2Seq(
+        architecture="rnn", cell="gru", hidden_size=16, embedding_dim=8,
+        input_feeding=False, precision="bfloat16", max_epochs=1, lr=1e-2,
+        validation_fraction=None, early_stopping=False, random_state=0,
+    ).fit(X_train[:32], y_train[:32])
+    served = sk_onnx.load(sk_onnx.export(estimator, tmp_path))
+    X = X_test[:40]
+    assert served.predict(X).tolist() == estimator.predict(X).tolist()
+    assert_allclose(
+        served.score_samples(X, X), estimator.score_samples(X, X),
+        rtol=1e-4, atol=1e-4,
+    )
+
+
 def test_seq2seq_metadata_holds_the_encoding(seq2seq_export, reversal_data):
     estimator, directory = seq2seq_export
     served = sk_onnx.load(directory)
@@ -191,53 +206,67 @@ def test_seq2seq_metadata_holds_the_encoding(seq2seq_export, reversal_data):
     assert served.score(X_test, y_test) == estimator.score(X_test, y_test)
 
 
-def _torch_step(step_graph):
-    """A numpy decoder step computed by the torch graph, for the searches."""
-
-    def step(tokens, memory, state):
-        with torch.inference_mode():
-            outputs = step_graph(
-                torch.from_numpy(tokens),
-                *(torch.from_numpy(np.ascontiguousarray(a)) for a in memory + state),
-            )
-        return outputs[0].numpy(), [t.numpy() for t in outputs[1:]]
-
-    return step
-
-
-@pytest.mark.parametrize("beam_size", [1, 2, 4])
-def test_numpy_searches_pick_the_tokens_of_the_torch_searches(
-    seq2seq_export, reversal_data, beam_size
+def test_seq2seq_runtime_gives_the_nbest_lists_and_scores_of_the_estimator(
+    seq2seq_export, reversal_data
 ):
+    estimator, directory = seq2seq_export
+    _, _, X_test, y_test = reversal_data
+    X, y = [*X_test[:60], "hgfedcbahgfedcba"], [*y_test[:60], "abcdefgh"]
+    served = sk_onnx.load(directory)
+    outputs, log_probs, scores = served.predict_nbest(X, n_best=3, beam_size=4)
+    expected = estimator.predict_nbest(X, n_best=3, beam_size=4)
+    assert outputs.tolist() == expected[0].tolist()
+    assert_allclose(log_probs, expected[1], rtol=1e-4, atol=1e-4)
+    assert_allclose(scores, expected[2], rtol=1e-4, atol=1e-4)
+    assert_allclose(
+        served.score_samples(X, y), estimator.score_samples(X, y),
+        rtol=1e-4, atol=1e-4,
+    )
+    for got, want in zip(
+        served.score_samples(X, outputs[:, 1], per_token=True),
+        estimator.score_samples(X, outputs[:, 1], per_token=True),
+    ):
+        assert got.shape == want.shape
+        assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="n_best=4 is more than beam_size=3"):
+        served.predict_nbest(X, n_best=4, beam_size=3)
+    with pytest.raises(ValueError, match="X and y must hold the same number"):
+        served.score_samples(X, y[:-1])
+
+
+def test_the_graphs_run_the_models_own_encode_and_step(seq2seq_export,
+                                                       reversal_data):
+    """The encoder graph is the model's ``encode`` and ``decoder.start``;
+    the step graph its ``next_token_logits``, on a memory that holds only
+    what the graphs pass (None in the other fields, so a step that read
+    them would fail here, not compute something else)."""
     estimator, _ = seq2seq_export
-    module = estimator.module_.eval()
+    module, architecture = estimator.module_.eval(), estimator.architecture
     _, _, X_test, _ = reversal_data
-    ids = [estimator.source_vocab_.encode(list(x)) for x in X_test[:64]]
+    ids = [estimator.source_vocab_.encode(list(x)) for x in X_test[:16]]
     lengths = torch.tensor([len(i) for i in ids])
     source = torch.zeros((len(ids), int(lengths.max())), dtype=torch.long)
     for row, row_ids in enumerate(ids):
         source[row, : len(row_ids)] = torch.from_numpy(row_ids)
-    rnn = estimator.architecture == "rnn"
-    encoder = (RecurrentEncoderGraph if rnn else TransformerEncoderGraph)(module)
-    max_length = estimator.max_output_length_
+    targets = torch.randint(4, len(estimator.target_vocab_.tokens), (4, len(ids)))
     with torch.inference_mode():
         memory = module.encode(source, lengths)
-        leaves, structure = flatten(module.decoder.start(memory))
-        if beam_size == 1:
-            expected = greedy_search(module, memory, max_length)
-        else:
-            expected = beam_search(module, memory, max_length, beam_size)
-        encoded = [t.numpy() for t in encoder(source, lengths)]
-    n_memory = len(encoded) - len(leaves)
-    step = _torch_step(
-        DecoderStepGraph(module, estimator.architecture, n_memory, structure)
-    )
-    arguments = (step, encoded[:n_memory], encoded[n_memory:], max_length)
-    if beam_size == 1:
-        found = _search.greedy_search(*arguments)
-    else:
-        found = _search.beam_search(*arguments, beam_size)
-    assert found == strip_after_end(expected)
+        state = module.decoder.start(memory)
+        leaves, structure = flatten(state)
+        encoded = EncoderGraph(module, architecture)(source, lengths)
+        n_memory = len(encoded) - len(leaves)
+        graph_state = encoded[n_memory:]
+        for got, want in zip(graph_state, leaves):
+            torch.testing.assert_close(got, want)
+        step = DecoderStepGraph(module, architecture, n_memory, structure)
+        for tokens in [torch.full((len(ids),), BOS), *targets]:
+            logits, state = module.next_token_logits(tokens, state, memory)
+            log_probs, *graph_state = step(tokens, *encoded[:n_memory], *graph_state)
+            torch.testing.assert_close(
+                log_probs, torch.log_softmax(ban_padding_and_start(logits), -1)
+            )
+            for got, want in zip(graph_state, flatten(state)[0]):
+                torch.testing.assert_close(got, want)
 
 
 # -- torch-free serving, errors -----------------------------------------------
@@ -263,20 +292,25 @@ def test_runtime_imports_no_torch(seq2seq_export, tmp_path):
         sys.meta_path.insert(0, NoTorch())
         from sk_attention.onnx import load
 
-        seq2seq = load({str(directory)!r}).predict({X!r}).tolist()
+        served = load({str(directory)!r})
+        seq2seq = served.predict({X!r}).tolist()
+        nbest = served.predict_nbest({X!r}, n_best=2, beam_size=2)[0].tolist()
+        scored = served.score_samples({X!r}, {X!r}).tolist()
         labels = load({str(pooling_dir)!r}).predict(
             np.load({str(tmp_path / "X.npy")!r})
         ).tolist()
-        print(json.dumps([seq2seq, labels, "torch" in sys.modules]))
+        print(json.dumps([seq2seq, nbest, scored, labels, "torch" in sys.modules]))
         """
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    seq2seq, labels, imported_torch = json.loads(done.stdout)
+    seq2seq, nbest, scored, labels, imported_torch = json.loads(done.stdout)
     assert not imported_torch
     assert seq2seq == estimator.predict(X).tolist()
+    assert nbest == estimator.predict_nbest(X, n_best=2, beam_size=2)[0].tolist()
+    assert_allclose(scored, estimator.score_samples(X, X), rtol=1e-4, atol=1e-4)
     X_dense = np.stack([x[:2] for x in X_pool])
     assert labels == pooling.predict(X_dense).tolist()
 

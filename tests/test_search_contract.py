@@ -1,5 +1,5 @@
 """Both architectures satisfy the decoding protocols, and the search bans
-the special tokens itself, depending on no model."""
+the special tokens itself, depending on no model and on no torch."""
 
 import ast
 import pathlib
@@ -7,18 +7,23 @@ import pathlib
 import pytest
 import torch
 
-from sk_attention._seq2seq._model import Seq2SeqModule
-from sk_attention._seq2seq._search import (
-    DecodableModel,
+from sk_attention._search import (
     DecoderMemory,
-    StepDecoder,
+    StepModel,
     beam_search,
     greedy_search,
 )
+from sk_attention._seq2seq._inference import (
+    DecodableModel,
+    EncodedSources,
+    StepDecoder,
+)
+from sk_attention._seq2seq._model import Seq2SeqModule
 from sk_attention._seq2seq._transformer import TransformerSeq2SeqModule
 from sk_attention._text import BOS, PAD
 
-SEQ2SEQ = pathlib.Path(__file__).parents[1] / "sk_attention" / "_seq2seq"
+PACKAGE = pathlib.Path(__file__).parents[1] / "sk_attention"
+SEQ2SEQ = PACKAGE / "_seq2seq"
 MODELS = {"_model", "_transformer", "_estimator"}
 
 
@@ -51,10 +56,11 @@ def tensors(state):
 def test_models_satisfy_the_decoding_protocols(architecture):
     module = make(architecture)
     assert isinstance(module, DecodableModel)
+    assert isinstance(module, StepModel)
     assert isinstance(module.decoder, StepDecoder)
     with torch.inference_mode():
         memory = module.encode(*batch())
-        assert isinstance(memory, DecoderMemory)
+        assert isinstance(memory, EncodedSources)
         assert isinstance(memory.select(torch.tensor([2, 0])), DecoderMemory)
         state = module.decoder.start(memory)
         assert all(part.size(0) == 3 for part in tensors(state))  # rows first
@@ -75,24 +81,31 @@ def test_the_search_never_emits_padding_or_start(architecture, search):
         bias[PAD] = bias[BOS] = 1e3
     with torch.inference_mode():
         memory = module.encode(*batch())
+        state = module.decoder.start(memory)
         if search == "greedy":
-            ids = greedy_search(module, memory, 6)
+            ids = greedy_search(module, memory, state, 6)
         else:
-            ids = beam_search(module, memory, 6, beam_size=3)
+            ids = beam_search(module, memory, state, 6, beam_size=3)
     assert not torch.any(ids == BOS)
     assert not torch.any(ids[:, 0] == PAD)
 
 
-def test_the_search_module_imports_no_model():
-    tree = ast.parse((SEQ2SEQ / "_search.py").read_text())
+def imported_names(path):
+    """Every module and name a source file imports, at any depth."""
     imported = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom):
             imported.add(node.module or "")
             imported.update(alias.name for alias in node.names)
         elif isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
-    assert not {name.rpartition(".")[2] for name in imported} & MODELS
+    return {name.rpartition(".")[2] for name in imported}
+
+
+def test_the_search_module_imports_no_model_and_no_torch():
+    imported = imported_names(PACKAGE / "_search.py")
+    assert not imported & MODELS
+    assert "torch" not in imported | imported_names(PACKAGE / "_array_ops.py")
 
 
 @pytest.mark.parametrize("path", ["_model.py", "_transformer.py"])

@@ -12,9 +12,9 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from sk_attention._search import beam_search, greedy_search
 from sk_attention._seq2seq._encoder import Encoder
 from sk_attention._seq2seq._model import Seq2SeqModule
-from sk_attention._seq2seq._search import beam_search, greedy_search
 from sk_attention._text import EOS, PAD
 
 
@@ -162,14 +162,26 @@ def test_stepwise_logits_match_teacher_forcing(cell, attention, input_feeding):
         )
 
 
+
+def greedy(module, memory, max_length):
+    """Greedy search from the decoder's start."""
+    return greedy_search(module, memory, module.decoder.start(memory), max_length)
+
+
+def beam(module, memory, max_length, beam_size):
+    """Beam search from the decoder's start."""
+    state = module.decoder.start(memory)
+    return beam_search(module, memory, state, max_length, beam_size)
+
+
 def test_beam_of_width_one_is_greedy_on_the_fused_decoder():
     module = make_module("gru", "additive", 1)
     source, lengths, _ = make_batch()
     with torch.inference_mode():
         memory = module.encode(source, lengths)
-        greedy = greedy_search(module, memory, 6)
-        beam = beam_search(module, memory, 6, beam_size=1)
-    assert torch.equal(greedy, beam[:, : greedy.size(1)])
+        greedy_ids = greedy(module, memory, 6)
+        beam_ids = beam(module, memory, 6, beam_size=1)
+    assert torch.equal(greedy_ids, beam_ids[:, : greedy_ids.size(1)])
 
 
 def test_selecting_short_rows_drops_their_padding_but_not_their_output():
@@ -180,10 +192,10 @@ def test_selecting_short_rows_drops_their_padding_but_not_their_output():
         short = memory.select(torch.tensor([2, 1]))
         assert short.mask.shape == (2, 4) and short.keys.shape[1] == 4
         alone = module.encode(source[[2, 1], :4], lengths[[2, 1]])
-        assert torch.equal(greedy_search(module, short, 6),
-                           greedy_search(module, alone, 6))
-        assert torch.equal(beam_search(module, memory, 6, 3)[[2, 1]],
-                           beam_search(module, alone, 6, 3))
+        assert torch.equal(greedy(module, short, 6),
+                           greedy(module, alone, 6))
+        assert torch.equal(beam(module, memory, 6, 3)[[2, 1]],
+                           beam(module, alone, 6, 3))
 
 
 def test_decoding_looks_up_token_gates_with_the_same_result():
@@ -200,10 +212,10 @@ def test_decoding_looks_up_token_gates_with_the_same_result():
         looked_up, _ = module.next_token_logits(tokens, state, memory)
         computed, _ = module.next_token_logits(tokens, state, matmul)
         torch.testing.assert_close(looked_up, computed, rtol=1e-5, atol=1e-6)
-        assert torch.equal(greedy_search(module, memory, 6),
-                           greedy_search(module, matmul, 6))
-        assert torch.equal(beam_search(module, memory, 6, 3),
-                           beam_search(module, matmul, 6, 3))
+        assert torch.equal(greedy(module, memory, 6),
+                           greedy(module, matmul, 6))
+        assert torch.equal(beam(module, memory, 6, 3),
+                           beam(module, matmul, 6, 3))
     assert module.encode(source, lengths).token_gates is None  # with gradients
 
 
@@ -216,9 +228,9 @@ def test_rows_leaving_the_beam_search_early_keep_their_answers():
     lengths = torch.randint(1, 8, (12,), generator=generator)
     with torch.inference_mode():
         memory = module.encode(source, lengths)
-        together = beam_search(module, memory, 9, beam_size=3)
+        together = beam(module, memory, 9, beam_size=3)
         for row in range(12):
-            alone = beam_search(module, memory.select(torch.tensor([row])), 9, 3)
+            alone = beam(module, memory.select(torch.tensor([row])), 9, 3)
             width = alone.size(1)
             assert torch.equal(together[row, :width], alone[0])
             assert torch.all(together[row, width:] == PAD)

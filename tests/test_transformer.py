@@ -11,8 +11,8 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from sk_attention import AttentionSeq2Seq, plot_attention
+from sk_attention._search import greedy_search
 from sk_attention._seq2seq._data import collate_sources
-from sk_attention._seq2seq._search import greedy_search
 from sk_attention._seq2seq._transformer import TransformerSeq2SeqModule
 from sk_attention._text import BOS, EOS, PAD
 
@@ -74,7 +74,9 @@ def test_cached_greedy_decoding_equals_rerunning_the_whole_prefix(
     max_length = transformer_model.max_output_length_
     with torch.inference_mode():
         memory = _encode(transformer_model, X_test)
-        cached = greedy_search(module, memory, max_length)
+        cached = greedy_search(
+            module, memory, module.decoder.start(memory), max_length
+        )
         prefix = torch.full((len(X_test), 1), BOS)
         for _ in range(max_length):
             logits, _, _ = module.decoder(prefix, memory)  # no cache: all positions

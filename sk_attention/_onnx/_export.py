@@ -26,13 +26,7 @@ from .._pooling._base import BaseAttentionPooling
 from .._seq2seq._estimator import AttentionSeq2Seq
 from .._text import BOS, UNK
 from ._format import FORMAT_VERSION, GRAPH_FILES, METADATA_KEY, require
-from ._graphs import (
-    DecoderStepGraph,
-    PoolingGraph,
-    RecurrentEncoderGraph,
-    TransformerEncoderGraph,
-    flatten,
-)
+from ._graphs import DecoderStepGraph, EncoderGraph, PoolingGraph, flatten
 
 __all__ = ["export_estimator"]
 
@@ -228,11 +222,7 @@ def _seq2seq_graphs(estimator, module):
     architecture = estimator.architecture
     source = torch.full((2, 3), UNK)
     lengths = torch.tensor([3, 2])
-    encoder = (
-        RecurrentEncoderGraph(module)
-        if architecture == "rnn"
-        else TransformerEncoderGraph(module)
-    )
+    encoder = EncoderGraph(module, architecture)
     with torch.no_grad():
         leaves, structure = flatten(
             module.decoder.start(module.encode(source, lengths))

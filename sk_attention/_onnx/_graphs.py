@@ -7,28 +7,24 @@ rows of a decoder's memory and state by indexing their first axis, without
 knowing what they hold.
 
 * :class:`PoolingGraph`: ``X, lengths -> pooled, weights[, scores]``.
-* :class:`RecurrentEncoderGraph` / :class:`TransformerEncoderGraph`:
-  ``source, lengths -> memory..., state...``.
+* :class:`EncoderGraph`: ``source, lengths -> memory..., state...``.
 * :class:`DecoderStepGraph`: ``tokens, memory..., state... -> log_probs,
-  state...``, one token of the searches of ``_seq2seq/_search.py``, whose
-  banned tokens it bans too.
+  state...``, one token of the searches of ``_search.py``, whose banned
+  tokens it bans too.
 """
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .._recurrent import run_by_direction
 from .._seq2seq._model import Memory
 from .._seq2seq._transformer import TransformerMemory
-from .._sequences import length_mask
 from .._text import BOS, PAD
 
 __all__ = [
+    "MEMORY_LAYOUTS",
     "DecoderStepGraph",
+    "EncoderGraph",
     "PoolingGraph",
-    "RecurrentEncoderGraph",
-    "TransformerEncoderGraph",
     "flatten",
     "unflatten",
 ]
@@ -90,61 +86,71 @@ class PoolingGraph(nn.Module):
         return pooled, weights, self.module.head(pooled)  # ..., (batch, n_outputs)
 
 
-class RecurrentEncoderGraph(nn.Module):
-    """The recurrent model's encoder: memory ``(keys, combined, mask)``, state.
+class _RecurrentMemory:
+    """The recurrent decoder's memory as graph tensors: ``keys, combined, mask``.
 
-    The encoder runs by direction over the padded batch (its path with
-    gradients, identical outputs), which exports to ONNX recurrent operators
-    with a dynamic length; packed sequences do not export.
+    A step reads these and the decoder's weights; the encoder outputs and
+    final states serve only the start of the decoder, in the encoder graph,
+    so the step's :class:`Memory` holds None in their place.
     """
 
-    def __init__(self, module):
+    @staticmethod
+    def flatten(memory):
+        return [memory.keys, memory.combined, memory.mask]
+
+    @staticmethod
+    def unflatten(module, keys, combined, mask):
+        step_weights = module.decoder.step_weights()
+        return Memory(None, keys, mask, None, combined, step_weights)
+
+
+class _TransformerMemory:
+    """The Transformer's memory as graph tensors: ``mask, cross k/v...``.
+
+    A step reads the mask and every layer's cross-attention keys and values;
+    the encoder outputs serve only the start of the decoder, in the encoder
+    graph, so the step's :class:`TransformerMemory` holds None in their place.
+    """
+
+    @staticmethod
+    def flatten(memory):
+        return [memory.mask, *flatten(memory.cross)[0]]
+
+    @staticmethod
+    def unflatten(module, mask, *cross):
+        pairs = tuple((None, None) for _ in range(len(cross) // 2))
+        return TransformerMemory(None, mask, unflatten(cross, pairs))
+
+
+#: How each architecture's memory crosses from the encoder graph to the step.
+MEMORY_LAYOUTS = {"rnn": _RecurrentMemory, "transformer": _TransformerMemory}
+
+
+class EncoderGraph(nn.Module):
+    """The model's ``encode`` and decoder start: ``memory..., state...``.
+
+    The memory is what a decoder step reads of it (see
+    :data:`MEMORY_LAYOUTS`). The recurrent encoder runs by direction over
+    the padded batch under export (see :mod:`sk_attention._recurrent`),
+    which writes ONNX recurrent operators with a dynamic length.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A fitted seq2seq module.
+    architecture : {"rnn", "transformer"}
+    """
+
+    def __init__(self, module, architecture):
         super().__init__()
         self.module = module
-
-    def forward(self, source, lengths):
-        """``source`` (batch, src_len), ``lengths`` (batch,)."""
-        encoder, decoder = self.module.encoder, self.module.decoder
-        outputs, final = run_by_direction(
-            encoder.rnn, encoder.embedding(source), lengths
-        )
-        keys = decoder.attention.project_keys(outputs)  # (batch, src_len, ...)
-        combined = F.linear(
-            outputs, decoder.combine.weight[:, decoder.hidden_size :]
-        )  # (batch, src_len, hidden_size)
-        mask = length_mask(lengths, source.size(1))  # (batch, src_len)
-        memory = Memory(outputs, keys, mask, final, combined, decoder.step_weights())
-        state, _ = flatten(decoder.start(memory))
-        return keys, combined, mask, *state
-
-
-def _recurrent_memory(module, keys, combined, mask):
-    decoder = module.decoder
-    return Memory(combined, keys, mask, None, combined, decoder.step_weights())
-
-
-class TransformerEncoderGraph(nn.Module):
-    """The Transformer's encoder: memory ``(mask, cross k/v...)``, the empty
-    key/value cache as state."""
-
-    def __init__(self, module):
-        super().__init__()
-        self.module = module
+        self.layout = MEMORY_LAYOUTS[architecture]
 
     def forward(self, source, lengths):
         """``source`` (batch, src_len), ``lengths`` (batch,)."""
         memory = self.module.encode(source, lengths)
-        cross, _ = flatten(memory.cross)  # each (batch, heads, src_len, head)
         state, _ = flatten(self.module.decoder.start(memory))
-        return memory.mask, *cross, *state
-
-
-def _transformer_memory(module, mask, *cross):
-    return TransformerMemory(None, mask, unflatten(cross, _pairs(len(cross) // 2)))
-
-
-def _pairs(n_layers):
-    return tuple((None, None) for _ in range(n_layers))
+        return *self.layout.flatten(memory), *state
 
 
 class DecoderStepGraph(nn.Module):
@@ -153,7 +159,7 @@ class DecoderStepGraph(nn.Module):
     Parameters
     ----------
     module : torch.nn.Module
-        A ``DecodableModel`` of ``_search.py``.
+        A fitted seq2seq module.
     architecture : {"rnn", "transformer"}
     n_memory : int
         How many of the inputs after ``tokens`` are memory.
@@ -166,9 +172,7 @@ class DecoderStepGraph(nn.Module):
         self.module = module
         self.n_memory = n_memory
         self.structure = structure
-        self.memory = (
-            _recurrent_memory if architecture == "rnn" else _transformer_memory
-        )
+        self.layout = MEMORY_LAYOUTS[architecture]
         vocab_size = module.decoder.output_layer.out_features
         banned = torch.zeros(vocab_size, dtype=torch.bool)
         banned[PAD : BOS + 1] = True  # as the searches ban them
@@ -176,7 +180,7 @@ class DecoderStepGraph(nn.Module):
 
     def forward(self, tokens, *inputs):
         """``tokens`` (batch,), then the memory and state tensors."""
-        memory = self.memory(self.module, *inputs[: self.n_memory])
+        memory = self.layout.unflatten(self.module, *inputs[: self.n_memory])
         state = unflatten(inputs[self.n_memory :], self.structure)
         logits, state = self.module.next_token_logits(tokens, state, memory)
         logits = torch.where(self.banned, float("-inf"), logits)  # (batch, V)

@@ -8,12 +8,19 @@ torch-free text modules only.
 
 import numpy as np
 
-from .._ragged import check_sequences, pad_sequences, sorted_batches
+from .._nbest import NBestTable, check_nbest_arguments, total_log_probs
+from .._ragged import check_sequences, sorted_batches
 from .._subwords import subword_from_json
-from .._text import Vocabulary, check_text_sequences, make_tokenizer, tokenize_items
+from .._text import (
+    Vocabulary,
+    check_pairs,
+    check_text_sequences,
+    make_tokenizer,
+    tokenize_items,
+)
 from ..metrics import sequence_accuracy
+from ._decoding import GraphDecoder
 from ._format import graph_paths, read_metadata, require
-from ._search import beam_search, greedy_search
 
 __all__ = [
     "OnnxAttentionPooling",
@@ -194,7 +201,10 @@ def _tokenizer(config, name, side):
 
 
 class OnnxAttentionSeq2Seq(_Runtime):
-    """An exported :class:`~sk_attention.AttentionSeq2Seq`: ``predict``.
+    """An exported :class:`~sk_attention.AttentionSeq2Seq`.
+
+    ``predict``, ``predict_nbest``, ``score_samples`` and ``score``, with
+    the estimator's searches (the same code, on numpy arrays).
 
     Made by :func:`sk_attention.onnx.load`. The encoder graph runs once per
     batch of sources, the decoder graph once per step of the search.
@@ -229,48 +239,20 @@ class OnnxAttentionSeq2Seq(_Runtime):
             config, metadata["tokenizers"]["target"], "target"
         )
         self.target_is_text_ = config["target_is_text"]
-        self._n_memory = metadata["n_memory"]
-        decoder = sessions[1]
-        # The exporter drops inputs a graph does not read (the top LSTM
-        # layer's hidden state, whose gates the state carries instead).
-        self._step_inputs = {node.name for node in decoder.get_inputs()}
-        self._step_outputs = [node.name for node in decoder.get_outputs()]
-        self._step_names = [
-            "tokens",
-            *(f"memory_{i}" for i in range(self._n_memory)),
-            *(f"state_{i}" for i in range(len(self._step_outputs) - 1)),
-        ]
+        self._graphs = GraphDecoder(sessions[0], sessions[1], metadata["n_memory"])
 
-    def _step(self, tokens, memory, state):
-        feed = {
-            name: value
-            for name, value in zip(self._step_names, [tokens, *memory, *state])
-            if name in self._step_inputs
-        }
-        log_probs, *state = self._sessions[1].run(self._step_outputs, feed)
-        return log_probs, state
+    def _source_ids(self, X_items):
+        tokens = tokenize_items(
+            X_items, self.source_tokenizer_, "X", require_tokens=True
+        )
+        return [self.source_vocab_.encode(t) for t in tokens]
 
-    def _decode(self, source_ids):
-        decoded = [None] * len(source_ids)
-        lengths = [len(ids) for ids in source_ids]
-        for batch in sorted_batches(lengths, self.batch_size):
-            source, source_lengths = pad_sequences(
-                [source_ids[index] for index in batch], dtype=np.int64
-            )
-            encoded = self._sessions[0].run(
-                None, {"source": source, "lengths": source_lengths}
-            )
-            memory, state = encoded[: self._n_memory], encoded[self._n_memory :]
-            if self.beam_size == 1:
-                ids = greedy_search(self._step, memory, state, self.max_output_length_)
-            else:
-                ids = beam_search(
-                    self._step, memory, state, self.max_output_length_,
-                    self.beam_size, self.length_penalty,
-                )
-            for index, row in zip(batch, ids):
-                decoded[index] = row
-        return decoded
+    def _output(self, ids):
+        """Decoded ids as an output in the form ``y`` had: a string or tokens."""
+        tokens = self.target_vocab_.decode(ids)
+        if self.target_is_text_:
+            return self.target_tokenizer_.detokenize(tokens)
+        return tokens
 
     def predict(self, X):
         """Decode the output sequence of each source, as the estimator does.
@@ -285,15 +267,100 @@ class OnnxAttentionSeq2Seq(_Runtime):
             Strings if ``y`` held strings in ``fit``, else token lists.
         """
         items, _ = check_text_sequences(X, "X")
-        tokens = tokenize_items(items, self.source_tokenizer_, "X", require_tokens=True)
-        decoded = self._decode([self.source_vocab_.encode(t) for t in tokens])
+        decoded = self._graphs.decode(
+            self._source_ids(items),
+            batch_size=self.batch_size,
+            max_length=self.max_output_length_,
+            beam_size=self.beam_size,
+            length_penalty=self.length_penalty,
+        )
         outputs = np.empty(len(decoded), dtype=object)
         for index, ids in enumerate(decoded):
-            output = self.target_vocab_.decode(ids)
-            if self.target_is_text_:
-                output = self.target_tokenizer_.detokenize(output)
-            outputs[index] = output
+            outputs[index] = self._output(ids)
         return outputs
+
+    def predict_nbest(self, X, n_best: int = 5, *, beam_size: int | None = None):
+        """The ``n_best`` best outputs of a beam search for each source.
+
+        As :meth:`AttentionSeq2Seq.predict_nbest
+        <sk_attention.AttentionSeq2Seq.predict_nbest>`, with the same
+        search.
+
+        Parameters
+        ----------
+        X : sequence of str or of list of str
+        n_best : int, default=5
+            Outputs per source, at most ``beam_size``.
+        beam_size : int, default=None
+            The width of the search; None uses :attr:`beam_size`.
+
+        Returns
+        -------
+        outputs : ndarray of shape (n_samples, n_best), dtype object
+            Distinct outputs, best first; None where a row has fewer.
+        log_probs : ndarray of shape (n_samples, n_best)
+            Total log-probability of each output, its end token included;
+            ``-inf`` where the row has no output.
+        scores : ndarray of shape (n_samples, n_best)
+            The length-normalised scores the outputs are ranked by.
+
+        Raises
+        ------
+        ValueError
+            If ``n_best`` is less than 1 or more than the beam size.
+        """
+        beam_size = self.beam_size if beam_size is None else beam_size
+        check_nbest_arguments(n_best, beam_size)
+        items, _ = check_text_sequences(X, "X")
+        table = NBestTable(len(items), n_best, self._output, self.target_is_text_)
+        table.fill(
+            0,
+            self._graphs.decode_nbest(
+                self._source_ids(items),
+                batch_size=self.batch_size,
+                max_length=self.max_output_length_,
+                beam_size=beam_size,
+                n_best=n_best,
+                length_penalty=self.length_penalty,
+            ),
+        )
+        return table.arrays()
+
+    def score_samples(self, X, y, *, per_token: bool = False):
+        """The log-probability of each output ``y`` for ``X``.
+
+        As :meth:`AttentionSeq2Seq.score_samples
+        <sk_attention.AttentionSeq2Seq.score_samples>`; the decoder graph
+        reads each given output one token at a time.
+
+        Parameters
+        ----------
+        X : sequence of str or of list of str
+        y : sequence of str or of list of str
+            One output per source.
+        per_token : bool, default=False
+            Return each token's log-probability instead of their sum.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), or list of ndarray
+            The total log-probability of each pair; with ``per_token=True``,
+            one array per pair of shape ``(n_output_tokens + 1,)``, the end
+            token last.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` and ``y`` hold different numbers of sequences.
+        """
+        X_items, y_items, _ = check_pairs(X, y)
+        target_tokens = tokenize_items(y_items, self.target_tokenizer_, "y")
+        scored = self._graphs.target_log_probs(
+            self._source_ids(X_items),
+            [self.target_vocab_.encode(tokens) for tokens in target_tokens],
+            batch_size=self.batch_size,
+        )
+        return total_log_probs(scored, per_token)
 
     def score(self, X, y):
         """Exact-match accuracy: the fraction of outputs equal to ``y``.

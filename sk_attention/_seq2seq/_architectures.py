@@ -5,7 +5,7 @@ network: its torch module, how the estimator's parameters become the
 module's arguments, the checks that involve several parameters, its
 learning-rate schedule, and what its attention can report. Adding an
 architecture means writing its module (which implements the decoding
-contract of ``_search.py``) and one entry in :data:`ARCHITECTURES`.
+contract of ``_inference.py``) and one entry in :data:`ARCHITECTURES`.
 """
 
 import math

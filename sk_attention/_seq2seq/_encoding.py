@@ -14,10 +14,9 @@ from .._subwords import (
     subword_from_json,
     train_subword_tokenizer,
 )
-from .._text import Vocabulary, check_text_sequences, make_tokenizer, tokenize_items
+from .._text import Vocabulary, make_tokenizer, tokenize_items
 
 __all__ = [
-    "check_pairs",
     "encoding_from_config",
     "encoding_to_config",
     "learn_encoding",
@@ -25,18 +24,6 @@ __all__ = [
     "pair_ids",
     "tokenize_pairs",
 ]
-
-
-def check_pairs(X, y):
-    """Validated items of ``X`` and ``y``, and whether ``y`` holds strings."""
-    X_items, _ = check_text_sequences(X, "X")
-    y_items, target_is_text = check_text_sequences(y, "y")
-    if len(X_items) != len(y_items):
-        raise ValueError(
-            f"X and y must hold the same number of sequences, got "
-            f"{len(X_items)} and {len(y_items)}."
-        )
-    return X_items, y_items, target_is_text
 
 
 def make_tokenizers(

@@ -17,13 +17,12 @@ from .._attention import ATTENTION_SCORES
 from .._base import AUTO, AttentionEstimator, TrainingData
 from .._ragged import chunk_slices
 from .._subwords import SUBWORD_KINDS, is_subword_tokenizer, subword_from_json
-from .._text import check_text_sequences, tokenize_items
+from .._text import check_pairs, check_text_sequences, tokenize_items
 from .._training import CheckpointAveraging, progress
 from ..metrics import sequence_accuracy
 from ._architectures import ARCHITECTURES
 from ._data import SequencePairDataset
 from ._encoding import (
-    check_pairs,
     encoding_from_config,
     encoding_to_config,
     learn_encoding,

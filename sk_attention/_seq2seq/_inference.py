@@ -6,21 +6,80 @@ know nothing of strings or of the estimator; :class:`AttentionSeq2Seq`
 tokenizes before and detokenizes after.
 """
 
+from typing import Protocol, runtime_checkable
+
 import numpy as np
 import torch
 
 from .._ragged import sorted_batches
-from .._text import BOS
-from ._data import SequencePairDataset, collate_sources
-from ._search import (
+from .._search import (
+    DecoderMemory,
+    DecoderState,
+    StepModel,
     ban_padding_and_start,
     beam_search,
     greedy_search,
+    nbest_lists,
     nbest_search,
     strip_after_end,
 )
+from .._text import BOS
+from ._data import SequencePairDataset, collate_sources
 
-__all__ = ["decode", "decode_nbest", "forced_attention", "target_log_probs"]
+__all__ = [
+    "BEAM_BLOCK_BYTES",
+    "DecodableModel",
+    "EncodedSources",
+    "StepDecoder",
+    "decode",
+    "decode_nbest",
+    "forced_attention",
+    "target_log_probs",
+]
+
+#: On the CPU, a beam search steps blocks of rows small enough that one
+#: ``(hypotheses, src_len, hidden_size)`` float tensor, the size of a step's
+#: largest, fits this many bytes (a typical L2 cache). On dates, blocks of
+#: 2 MiB decoded 1.15x faster than blocks 4x larger.
+BEAM_BLOCK_BYTES = 2**21
+
+
+@runtime_checkable
+class EncodedSources(DecoderMemory, Protocol):
+    """An encoded batch of sources: a ``DecoderMemory`` with its outputs.
+
+    Attributes
+    ----------
+    values : torch.Tensor of shape (batch, src_len, ...)
+        The encoder outputs; decoding sizes its blocks of rows by a row of
+        them.
+    """
+
+    values: torch.Tensor
+
+
+@runtime_checkable
+class StepDecoder(Protocol):
+    """The decoder of a :class:`DecodableModel`."""
+
+    def start(self, memory: EncodedSources) -> DecoderState:
+        """The state before the first token, one row per memory row."""
+
+
+@runtime_checkable
+class DecodableModel(StepModel, Protocol):
+    """A model these functions decode with: an encoder, and the steps of
+    ``_search.py``.
+
+    Attributes
+    ----------
+    decoder : StepDecoder
+    """
+
+    decoder: StepDecoder
+
+    def encode(self, source, source_lengths) -> EncodedSources:
+        """Encode a padded ``(batch, src_len)`` batch of sources."""
 
 
 def _batches(module, source_ids, batch_size):
@@ -32,13 +91,44 @@ def _batches(module, source_ids, batch_size):
         yield batch, {name: t.to(device) for name, t in inputs.items()}
 
 
+def _search_blocks(module, memory, beam_size):
+    """The blocks of rows of an encoded batch that one search decodes.
+
+    A greedy search, or a search off the CPU, takes the whole batch; on the
+    CPU a beam search takes blocks sized by :data:`BEAM_BLOCK_BYTES`.
+
+    Yields
+    ------
+    rows : slice
+        The block's rows in the batch.
+    memory : DecoderMemory
+        Their memory.
+    state : DecoderState
+        Their decoder state before the first token.
+    """
+    values = memory.values  # (batch, src_len, hidden_size)
+    batch = block = values.size(0)
+    if beam_size > 1 and values.device.type == "cpu":
+        row_bytes = values[0].numel() * values.element_size()
+        block = max(1, BEAM_BLOCK_BYTES // (beam_size * row_bytes))
+    for start in range(0, batch, block):
+        rows = slice(start, min(start + block, batch))
+        if block < batch:
+            memory_rows = memory.select(
+                torch.arange(rows.start, rows.stop, device=values.device)
+            )
+        else:
+            memory_rows = memory
+        yield rows, memory_rows, module.decoder.start(memory_rows)
+
+
 def decode(module, source_ids, *, batch_size, max_length, beam_size, length_penalty):
     """Decoded target ids (end token stripped) for each source.
 
     Parameters
     ----------
     module : torch.nn.Module
-        A model of the decoding contract of ``_search.py``.
+        A :class:`DecodableModel`.
     source_ids : list of ndarray of int
     batch_size : int
         Sources decoded at once.
@@ -57,12 +147,15 @@ def decode(module, source_ids, *, batch_size, max_length, beam_size, length_pena
     with torch.inference_mode():
         for batch, inputs in _batches(module, source_ids, batch_size):
             memory = module.encode(inputs["source"], inputs["source_lengths"])
-            if beam_size == 1:
-                ids = greedy_search(module, memory, max_length)
-            else:
-                ids = beam_search(module, memory, max_length, beam_size, length_penalty)
-            for index, row in zip(batch, strip_after_end(ids.cpu())):
-                decoded[index] = row
+            for rows, block, state in _search_blocks(module, memory, beam_size):
+                if beam_size == 1:
+                    ids = greedy_search(module, block, state, max_length)
+                else:
+                    ids = beam_search(
+                        module, block, state, max_length, beam_size, length_penalty
+                    )
+                for index, row in zip(batch[rows], strip_after_end(ids.cpu())):
+                    decoded[index] = row
     return decoded
 
 
@@ -74,7 +167,7 @@ def decode_nbest(
     Parameters
     ----------
     module : torch.nn.Module
-        A model of the decoding contract of ``_search.py``.
+        A :class:`DecodableModel`.
     source_ids : list of ndarray of int
     batch_size, max_length, beam_size : int
         As for :func:`decode`.
@@ -94,19 +187,13 @@ def decode_nbest(
     with torch.inference_mode():
         for batch, inputs in _batches(module, source_ids, batch_size):
             memory = module.encode(inputs["source"], inputs["source_lengths"])
-            found = nbest_search(
-                module, memory, max_length, beam_size, n_best, length_penalty
-            )
-            tokens = found.tokens.cpu()
-            log_probs, scores = found.log_probs.tolist(), found.scores.tolist()
-            for row, index in enumerate(batch):
-                decoded[index] = [
-                    (ids, log_prob, score)
-                    for ids, log_prob, score in zip(
-                        strip_after_end(tokens[row]), log_probs[row], scores[row]
-                    )
-                    if score != float("-inf")
-                ]
+            for rows, block, state in _search_blocks(module, memory, beam_size):
+                found = nbest_search(
+                    module, block, state, max_length, beam_size, n_best,
+                    length_penalty,
+                )
+                for index, outputs in zip(batch[rows], nbest_lists(found)):
+                    decoded[index] = outputs
     return decoded
 
 

@@ -43,19 +43,21 @@ _SCORE_CHUNK_ELEMENTS = 2**22
 class Memory:
     """What the decoder attends over, computed once per source batch.
 
-    A ``DecoderMemory`` of ``_search.py``: the searches read ``values`` and
-    call :meth:`select`.
+    The ``EncodedSources`` of ``_inference.py``: decoding sizes its blocks
+    of rows from ``values``, and the searches call :meth:`select`.
 
     Attributes
     ----------
     values : torch.Tensor of shape (batch, src_len, hidden_size)
-        The encoder outputs.
+        The encoder outputs; None in the exported decoder step, whose steps
+        read ``keys``, ``mask`` and ``combined`` only.
     keys : torch.Tensor
         The attention's projection of the values (its ``project_keys``).
     mask : torch.BoolTensor of shape (batch, src_len)
         True on real source steps.
     final : torch.Tensor of shape (num_layers, batch, hidden_size)
-        The encoder's final states, both directions concatenated.
+        The encoder's final states, both directions concatenated, which
+        start the decoder; None in the exported decoder step.
     combined : torch.Tensor of shape (batch, src_len, hidden_size)
         The values through the context half of the decoder's combine layer
         (``W_c2 x_i``). The context only enters the decoder through
@@ -458,10 +460,11 @@ class AttentiveDecoder(nn.Module):
 class Seq2SeqModule(nn.Module):
     """Encoder-decoder with attention.
 
-    It is a ``DecodableModel`` of ``_search.py`` (structurally: it has the
-    members, it imports nothing from there): :meth:`encode` returns a
+    It is a ``DecodableModel`` of ``_inference.py`` (structurally: it has
+    the members, it imports nothing from there): :meth:`encode` returns a
     :class:`Memory`, ``decoder.start`` a state of nested tensors with one
-    row per source, and :meth:`next_token_logits` steps it.
+    row per source, and :meth:`next_token_logits` steps it for the searches
+    of ``_search.py``.
 
     Parameters
     ----------

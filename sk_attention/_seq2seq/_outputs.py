@@ -7,14 +7,11 @@ whose fitted state (vocabularies, tokenizers, ``module_``) and chunking
 they use.
 """
 
-from numbers import Integral
-
-import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .._text import check_text_sequences, tokenize_items
+from .._nbest import NBestTable, check_nbest_arguments, total_log_probs
+from .._text import check_pairs, check_text_sequences, tokenize_items
 from ._architectures import ARCHITECTURES
-from ._encoding import check_pairs
 from ._inference import decode_nbest, forced_attention, target_log_probs
 
 __all__ = ["OutputsMixin"]
@@ -84,40 +81,23 @@ class OutputsMixin:
         """
         check_is_fitted(self)
         beam_size = self.beam_size if beam_size is None else beam_size
-        _check_count(beam_size, "beam_size")
-        _check_count(n_best, "n_best")
-        if n_best > beam_size:
-            raise ValueError(
-                f"n_best={n_best} is more than beam_size={beam_size}: a beam "
-                f"search keeps at most beam_size outputs. Pass beam_size>={n_best}."
-            )
+        check_nbest_arguments(n_best, beam_size)
         X_items, _ = check_text_sequences(X, "X")
-        outputs = np.full((len(X_items), n_best), None, dtype=object)
-        log_probs = np.full((len(X_items), n_best), -np.inf)
-        scores = np.full((len(X_items), n_best), -np.inf)
+        table = NBestTable(len(X_items), n_best, self._output, self.target_is_text_)
         for start, chunk in self._chunks(X_items):
-            source_ids = self._source_ids(chunk, start)
-            found = decode_nbest(
-                self.module_,
-                source_ids,
-                batch_size=self.predict_batch_size,
-                max_length=self.max_output_length_,
-                beam_size=beam_size,
-                n_best=n_best,
-                length_penalty=self.length_penalty,
+            table.fill(
+                start,
+                decode_nbest(
+                    self.module_,
+                    self._source_ids(chunk, start),
+                    batch_size=self.predict_batch_size,
+                    max_length=self.max_output_length_,
+                    beam_size=beam_size,
+                    n_best=n_best,
+                    length_penalty=self.length_penalty,
+                ),
             )
-            for offset, hypotheses in enumerate(found):
-                row, seen = start + offset, set()
-                for ids, log_prob, score in hypotheses:
-                    output = self._output(ids)
-                    key = output if self.target_is_text_ else tuple(output)
-                    if key in seen:
-                        continue  # a less likely spelling of the same output
-                    column = len(seen)
-                    seen.add(key)
-                    outputs[row, column] = output
-                    log_probs[row, column], scores[row, column] = log_prob, score
-        return outputs, log_probs, scores
+        return table.arrays()
 
     def score_samples(self, X, y, *, per_token: bool = False):
         """The log-probability the model gives each output ``y`` for ``X``.
@@ -186,9 +166,7 @@ class OutputsMixin:
                     batch_size=self.predict_batch_size,
                 )
             )
-        if per_token:
-            return scored
-        return np.array([values.sum(dtype=np.float64) for values in scored])
+        return total_log_probs(scored, per_token)
 
     def attention_weights(self, X, *, return_tokens=False, all_heads=False):
         """The attention of each predicted token over the source tokens.
@@ -242,10 +220,4 @@ class OutputsMixin:
                 ]
             results.extend(weights)
         return results
-
-
-def _check_count(value, argument):
-    """Refuse a count that is not an integer of at least 1, naming it."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{argument} must be an integer >= 1, got {value!r}.")
 

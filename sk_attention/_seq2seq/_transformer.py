@@ -7,8 +7,8 @@ without a long warm-up and is stable on small data. Every attention is
 computed by :func:`torch.nn.functional.scaled_dot_product_attention`, so
 fused kernels run where the hardware has them.
 
-The module is a ``DecodableModel`` of ``_search.py``, as the recurrent
-model is (structurally: neither imports the search): ``encode`` returns a
+The module is a ``DecodableModel`` of ``_inference.py``, as the recurrent
+model is (structurally: neither imports it): ``encode`` returns a
 memory with ``values`` and ``select``; ``decoder.start(memory)`` and
 ``next_token_logits`` step the decoder one token at a time. The decoder
 state is a key/value cache:
@@ -34,12 +34,13 @@ __all__ = ["TransformerMemory", "TransformerSeq2SeqModule"]
 class TransformerMemory:
     """The encoded sources, with every layer's cross-attention keys/values.
 
-    A ``DecoderMemory`` of ``_search.py``.
+    The ``EncodedSources`` of ``_inference.py``.
 
     Attributes
     ----------
     values : torch.Tensor of shape (batch, src_len, model_size)
-        The encoder outputs.
+        The encoder outputs, which start the decoder; None in the exported
+        decoder step, whose steps read ``mask`` and ``cross`` only.
     mask : torch.BoolTensor of shape (batch, src_len)
         True on real source steps.
     cross : tuple of (keys, values) pairs
@@ -399,7 +400,7 @@ class TransformerDecoder(nn.Module):
 class TransformerSeq2SeqModule(nn.Module):
     """Transformer encoder-decoder with pre-norm layers.
 
-    A ``DecodableModel`` of ``_search.py``, structurally: the decoder state
+    A ``DecodableModel`` of ``_inference.py``, structurally: the decoder state
     is the key/value cache of :meth:`TransformerDecoder.start`, every tensor
     of it with one row per source.
 
