@@ -58,7 +58,9 @@ def test_examples_are_found():
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[path.name for path in EXAMPLES])
 def test_example_runs_as_a_script(path, tmp_path):
-    env = dict(os.environ, MPLBACKEND="Agg")
+    # One torch thread: the suite runs a worker per core, and threads that
+    # outnumber the free cores make every process many times slower.
+    env = dict(os.environ, MPLBACKEND="Agg", OMP_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
     )
