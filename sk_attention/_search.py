@@ -32,10 +32,12 @@ __all__ = [
     "StepModel",
     "ban_padding_and_start",
     "beam_search",
+    "decode_sources",
     "forced_log_probs",
     "greedy_search",
     "nbest_lists",
     "nbest_search",
+    "nbest_sources",
     "strip_after_end",
 ]
 
@@ -519,6 +521,66 @@ def _backtrack(ops, history, parents, answers, batch, n_best):
     tokens[empty] = PAD
     log_probs[empty] = float("-inf")
     return Hypotheses(tokens, log_probs, scores)
+
+
+def decode_sources(model, blocks, n_sources, max_length, beam_size, length_penalty):
+    """The decoded ids of every source, end token stripped, block by block.
+
+    Parameters
+    ----------
+    model : StepModel
+    blocks : iterable of (indices, memory, state)
+        The encoded sources in the blocks one search takes: the positions
+        of the block's sources, their memory and their start state.
+    n_sources : int
+    max_length : int
+        The most tokens an output may have, the end token included.
+    beam_size : int
+        1 decodes greedily, more runs a beam search.
+    length_penalty : float
+
+    Returns
+    -------
+    list of list of int
+    """
+    decoded = [None] * n_sources
+    for indices, memory, state in blocks:
+        if beam_size == 1:
+            ids = greedy_search(model, memory, state, max_length)
+        else:
+            ids = beam_search(
+                model, memory, state, max_length, beam_size, length_penalty
+            )
+        for index, row in zip(indices, strip_after_end(ids)):
+            decoded[index] = row
+    return decoded
+
+
+def nbest_sources(
+    model, blocks, n_sources, max_length, beam_size, n_best, length_penalty
+):
+    """The ``n_best`` best outputs of every source, block by block.
+
+    Parameters
+    ----------
+    model, blocks, n_sources, max_length, beam_size, length_penalty
+        As for :func:`decode_sources`.
+    n_best : int
+        At most ``beam_size``.
+
+    Returns
+    -------
+    list of list of (list of int, float, float)
+        Per source, as :func:`nbest_lists` gives each row.
+    """
+    decoded = [None] * n_sources
+    for indices, memory, state in blocks:
+        found = nbest_search(
+            model, memory, state, max_length, beam_size, n_best, length_penalty
+        )
+        for index, outputs in zip(indices, nbest_lists(found)):
+            decoded[index] = outputs
+    return decoded
 
 
 def forced_log_probs(model, memory, state, targets):

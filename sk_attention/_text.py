@@ -23,6 +23,7 @@ __all__ = [
     "Vocabulary",
     "check_pairs",
     "check_text_sequences",
+    "decode_output",
     "make_tokenizer",
     "tokenize_items",
 ]
@@ -330,6 +331,27 @@ class Vocabulary:
         """Tokens for ids (special ids included as their names)."""
         itos = self.itos
         return [itos[index] for index in ids]
+
+
+def decode_output(ids, vocabulary, tokenizer, as_text):
+    """Decoded ids as an output in the form ``y`` had in ``fit``.
+
+    Parameters
+    ----------
+    ids : list of int
+        Without the end token.
+    vocabulary : Vocabulary
+    tokenizer : Tokenizer
+        Joins the tokens when ``as_text``.
+    as_text : bool
+        Whether ``y`` held strings (else token lists).
+
+    Returns
+    -------
+    str or list of str
+    """
+    tokens = vocabulary.decode(ids)
+    return tokenizer.detokenize(tokens) if as_text else tokens
 
 
 def tokenize_items(items, tokenizer, argument, offset=0, require_tokens=False):

@@ -12,12 +12,9 @@ import numpy as np
 
 from .._ragged import pad_sequences, sorted_batches
 from .._search import (
-    beam_search,
+    decode_sources,
     forced_log_probs,
-    greedy_search,
-    nbest_lists,
-    nbest_search,
-    strip_after_end,
+    nbest_sources,
 )
 from .._text import EOS
 
@@ -98,17 +95,10 @@ class GraphDecoder:
         -------
         list of list of int
         """
-        decoded = [None] * len(source_ids)
-        for batch, memory, state in self._encoded(source_ids, batch_size):
-            if beam_size == 1:
-                ids = greedy_search(self, memory, state, max_length)
-            else:
-                ids = beam_search(
-                    self, memory, state, max_length, beam_size, length_penalty
-                )
-            for index, row in zip(batch, strip_after_end(ids)):
-                decoded[index] = row
-        return decoded
+        return decode_sources(
+            self, self._encoded(source_ids, batch_size), len(source_ids),
+            max_length, beam_size, length_penalty,
+        )
 
     def decode_nbest(self, source_ids, *, batch_size, max_length, beam_size,
                      n_best, length_penalty):
@@ -120,14 +110,10 @@ class GraphDecoder:
         -------
         list of list of (list of int, float, float)
         """
-        decoded = [None] * len(source_ids)
-        for batch, memory, state in self._encoded(source_ids, batch_size):
-            found = nbest_search(
-                self, memory, state, max_length, beam_size, n_best, length_penalty
-            )
-            for index, outputs in zip(batch, nbest_lists(found)):
-                decoded[index] = outputs
-        return decoded
+        return nbest_sources(
+            self, self._encoded(source_ids, batch_size), len(source_ids),
+            max_length, beam_size, n_best, length_penalty,
+        )
 
     def target_log_probs(self, source_ids, target_ids, *, batch_size):
         """Log-probability of each given target token and of the end token.

@@ -15,6 +15,7 @@ from .._text import (
     Vocabulary,
     check_pairs,
     check_text_sequences,
+    decode_output,
     make_tokenizer,
     tokenize_items,
 )
@@ -249,10 +250,18 @@ class OnnxAttentionSeq2Seq(_Runtime):
 
     def _output(self, ids):
         """Decoded ids as an output in the form ``y`` had: a string or tokens."""
-        tokens = self.target_vocab_.decode(ids)
-        if self.target_is_text_:
-            return self.target_tokenizer_.detokenize(tokens)
-        return tokens
+        return decode_output(
+            ids, self.target_vocab_, self.target_tokenizer_, self.target_is_text_
+        )
+
+    def _search_settings(self, beam_size):
+        """The keyword arguments of the graphs' searches."""
+        return dict(
+            batch_size=self.batch_size,
+            max_length=self.max_output_length_,
+            beam_size=beam_size,
+            length_penalty=self.length_penalty,
+        )
 
     def predict(self, X):
         """Decode the output sequence of each source, as the estimator does.
@@ -268,11 +277,7 @@ class OnnxAttentionSeq2Seq(_Runtime):
         """
         items, _ = check_text_sequences(X, "X")
         decoded = self._graphs.decode(
-            self._source_ids(items),
-            batch_size=self.batch_size,
-            max_length=self.max_output_length_,
-            beam_size=self.beam_size,
-            length_penalty=self.length_penalty,
+            self._source_ids(items), **self._search_settings(self.beam_size)
         )
         outputs = np.empty(len(decoded), dtype=object)
         for index, ids in enumerate(decoded):
@@ -284,74 +289,33 @@ class OnnxAttentionSeq2Seq(_Runtime):
 
         As :meth:`AttentionSeq2Seq.predict_nbest
         <sk_attention.AttentionSeq2Seq.predict_nbest>`, with the same
-        search.
-
-        Parameters
-        ----------
-        X : sequence of str or of list of str
-        n_best : int, default=5
-            Outputs per source, at most ``beam_size``.
-        beam_size : int, default=None
-            The width of the search; None uses :attr:`beam_size`.
+        search: the same parameters, outputs and errors.
 
         Returns
         -------
-        outputs : ndarray of shape (n_samples, n_best), dtype object
-            Distinct outputs, best first; None where a row has fewer.
-        log_probs : ndarray of shape (n_samples, n_best)
-            Total log-probability of each output, its end token included;
-            ``-inf`` where the row has no output.
-        scores : ndarray of shape (n_samples, n_best)
-            The length-normalised scores the outputs are ranked by.
-
-        Raises
-        ------
-        ValueError
-            If ``n_best`` is less than 1 or more than the beam size.
+        outputs, log_probs, scores : ndarray of shape (n_samples, n_best)
         """
         beam_size = self.beam_size if beam_size is None else beam_size
         check_nbest_arguments(n_best, beam_size)
         items, _ = check_text_sequences(X, "X")
-        table = NBestTable(len(items), n_best, self._output, self.target_is_text_)
-        table.fill(
-            0,
-            self._graphs.decode_nbest(
-                self._source_ids(items),
-                batch_size=self.batch_size,
-                max_length=self.max_output_length_,
-                beam_size=beam_size,
-                n_best=n_best,
-                length_penalty=self.length_penalty,
-            ),
+        found = self._graphs.decode_nbest(
+            self._source_ids(items), n_best=n_best, **self._search_settings(beam_size)
         )
+        table = NBestTable(len(items), n_best, self._output, self.target_is_text_)
+        table.fill(0, found)
         return table.arrays()
 
     def score_samples(self, X, y, *, per_token: bool = False):
         """The log-probability of each output ``y`` for ``X``.
 
         As :meth:`AttentionSeq2Seq.score_samples
-        <sk_attention.AttentionSeq2Seq.score_samples>`; the decoder graph
-        reads each given output one token at a time.
-
-        Parameters
-        ----------
-        X : sequence of str or of list of str
-        y : sequence of str or of list of str
-            One output per source.
-        per_token : bool, default=False
-            Return each token's log-probability instead of their sum.
+        <sk_attention.AttentionSeq2Seq.score_samples>`, with the same
+        parameters, outputs and errors; the decoder graph reads each given
+        output one token at a time.
 
         Returns
         -------
         ndarray of shape (n_samples,), or list of ndarray
-            The total log-probability of each pair; with ``per_token=True``,
-            one array per pair of shape ``(n_output_tokens + 1,)``, the end
-            token last.
-
-        Raises
-        ------
-        ValueError
-            If ``X`` and ``y`` hold different numbers of sequences.
         """
         X_items, y_items, _ = check_pairs(X, y)
         target_tokens = tokenize_items(y_items, self.target_tokenizer_, "y")

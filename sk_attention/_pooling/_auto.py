@@ -120,16 +120,39 @@ def dropout_rule(estimator, encoding, training):
 # -- training -------------------------------------------------------------------
 
 
+def text_batch_size(n_samples):
+    """Text: a power of two near ``n_samples / TEXT_BATCHES_PER_EPOCH``,
+    within ``TEXT_BATCH_SIZES``.
+
+    Examples
+    --------
+    >>> text_batch_size(300), text_batch_size(40_000)
+    (32, 128)
+    """
+    smallest, largest = TEXT_BATCH_SIZES
+    power = 2 ** math.floor(math.log2(max(1.0, n_samples / TEXT_BATCHES_PER_EPOCH)))
+    return int(min(largest, max(smallest, power)))
+
+
+def text_max_epochs(n_samples, batch_size):
+    """Text: epochs for about ``TEXT_UPDATES`` updates, within ``TEXT_EPOCHS``.
+
+    Examples
+    --------
+    >>> text_max_epochs(300, 32), text_max_epochs(40_000, 128)
+    (100, 13)
+    """
+    batches = math.ceil(n_samples / batch_size)
+    fewest, most = TEXT_EPOCHS
+    return int(min(most, max(fewest, math.ceil(TEXT_UPDATES / batches))))
+
+
 def batch_size_rule(estimator, encoding, training):
     kind = input_kind(estimator, encoding)
     if kind == BAGS:
         return BAG_SETTINGS["batch_size"]
     n = max(1, _n_samples(training))
-    if kind == SERIES:
-        return series_batch_size(n)
-    smallest, largest = TEXT_BATCH_SIZES
-    power = 2 ** math.floor(math.log2(max(1.0, n / TEXT_BATCHES_PER_EPOCH)))
-    return int(min(largest, max(smallest, power)))
+    return series_batch_size(n) if kind == SERIES else text_batch_size(n)
 
 
 def early_stopping_rule(estimator, encoding, training):
@@ -172,9 +195,7 @@ def max_epochs_rule(estimator, encoding, training):
     n = max(1, _n_samples(training))
     if kind == SERIES:
         return series_max_epochs(n, estimator.batch_size, _n_steps(training))
-    batches = math.ceil(n / estimator.batch_size)
-    fewest, most = TEXT_EPOCHS
-    return int(min(most, max(fewest, math.ceil(TEXT_UPDATES / batches))))
+    return text_max_epochs(n, estimator.batch_size)
 
 
 def lr_schedule_rule(estimator, encoding, training):

@@ -17,7 +17,12 @@ from .._attention import ATTENTION_SCORES
 from .._base import AUTO, AttentionEstimator, TrainingData
 from .._ragged import chunk_slices
 from .._subwords import SUBWORD_KINDS, is_subword_tokenizer, subword_from_json
-from .._text import check_pairs, check_text_sequences, tokenize_items
+from .._text import (
+    check_pairs,
+    check_text_sequences,
+    decode_output,
+    tokenize_items,
+)
 from .._training import CheckpointAveraging, progress
 from ..metrics import sequence_accuracy
 from ._architectures import ARCHITECTURES
@@ -677,10 +682,9 @@ bool, int, float or str
 
     def _output(self, ids):
         """A decoded output in the form ``y`` had: a string or a token list."""
-        tokens = self.target_vocab_.decode(ids)
-        if self.target_is_text_:
-            return self.target_tokenizer_.detokenize(tokens)
-        return tokens
+        return decode_output(
+            ids, self.target_vocab_, self.target_tokenizer_, self.target_is_text_
+        )
 
     def _decode(self, source_ids):
         return decode(

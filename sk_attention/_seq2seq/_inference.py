@@ -17,11 +17,8 @@ from .._search import (
     DecoderState,
     StepModel,
     ban_padding_and_start,
-    beam_search,
-    greedy_search,
-    nbest_lists,
-    nbest_search,
-    strip_after_end,
+    decode_sources,
+    nbest_sources,
 )
 from .._text import BOS
 from ._data import SequencePairDataset, collate_sources
@@ -91,35 +88,38 @@ def _batches(module, source_ids, batch_size):
         yield batch, {name: t.to(device) for name, t in inputs.items()}
 
 
-def _search_blocks(module, memory, beam_size):
-    """The blocks of rows of an encoded batch that one search decodes.
+def _search_blocks(module, source_ids, batch_size, beam_size):
+    """The sources encoded, in the blocks of rows that one search decodes.
 
-    A greedy search, or a search off the CPU, takes the whole batch; on the
-    CPU a beam search takes blocks sized by :data:`BEAM_BLOCK_BYTES`.
+    Sources are encoded in length-sorted batches of ``batch_size``. A greedy
+    search, or a search off the CPU, takes a whole batch; on the CPU a beam
+    search takes blocks sized by :data:`BEAM_BLOCK_BYTES`.
 
     Yields
     ------
-    rows : slice
-        The block's rows in the batch.
-    memory : DecoderMemory
+    indices : ndarray of int
+        The block's sources, as positions in ``source_ids``.
+    memory : EncodedSources
         Their memory.
     state : DecoderState
         Their decoder state before the first token.
     """
-    values = memory.values  # (batch, src_len, hidden_size)
-    batch = block = values.size(0)
-    if beam_size > 1 and values.device.type == "cpu":
-        row_bytes = values[0].numel() * values.element_size()
-        block = max(1, BEAM_BLOCK_BYTES // (beam_size * row_bytes))
-    for start in range(0, batch, block):
-        rows = slice(start, min(start + block, batch))
-        if block < batch:
-            memory_rows = memory.select(
-                torch.arange(rows.start, rows.stop, device=values.device)
-            )
-        else:
-            memory_rows = memory
-        yield rows, memory_rows, module.decoder.start(memory_rows)
+    for batch, inputs in _batches(module, source_ids, batch_size):
+        memory = module.encode(inputs["source"], inputs["source_lengths"])
+        values = memory.values  # (batch, src_len, hidden_size)
+        rows = block = values.size(0)
+        if beam_size > 1 and values.device.type == "cpu":
+            row_bytes = values[0].numel() * values.element_size()
+            block = max(1, BEAM_BLOCK_BYTES // (beam_size * row_bytes))
+        for start in range(0, rows, block):
+            stop = min(start + block, rows)
+            if block < rows:
+                memory_rows = memory.select(
+                    torch.arange(start, stop, device=values.device)
+                )
+            else:
+                memory_rows = memory
+            yield batch[start:stop], memory_rows, module.decoder.start(memory_rows)
 
 
 def decode(module, source_ids, *, batch_size, max_length, beam_size, length_penalty):
@@ -132,31 +132,19 @@ def decode(module, source_ids, *, batch_size, max_length, beam_size, length_pena
     source_ids : list of ndarray of int
     batch_size : int
         Sources decoded at once.
-    max_length : int
-        The most tokens an output may have, the end token included.
-    beam_size : int
-        1 decodes greedily, more runs a beam search.
-    length_penalty : float
+    max_length, beam_size, length_penalty
+        As for :func:`~sk_attention._search.decode_sources`.
 
     Returns
     -------
     list of list of int
     """
     module.eval()
-    decoded = [None] * len(source_ids)
     with torch.inference_mode():
-        for batch, inputs in _batches(module, source_ids, batch_size):
-            memory = module.encode(inputs["source"], inputs["source_lengths"])
-            for rows, block, state in _search_blocks(module, memory, beam_size):
-                if beam_size == 1:
-                    ids = greedy_search(module, block, state, max_length)
-                else:
-                    ids = beam_search(
-                        module, block, state, max_length, beam_size, length_penalty
-                    )
-                for index, row in zip(batch[rows], strip_after_end(ids.cpu())):
-                    decoded[index] = row
-    return decoded
+        blocks = _search_blocks(module, source_ids, batch_size, beam_size)
+        return decode_sources(
+            module, blocks, len(source_ids), max_length, beam_size, length_penalty
+        )
 
 
 def decode_nbest(
@@ -183,18 +171,12 @@ def decode_nbest(
         the beam held fewer.
     """
     module.eval()
-    decoded = [None] * len(source_ids)
     with torch.inference_mode():
-        for batch, inputs in _batches(module, source_ids, batch_size):
-            memory = module.encode(inputs["source"], inputs["source_lengths"])
-            for rows, block, state in _search_blocks(module, memory, beam_size):
-                found = nbest_search(
-                    module, block, state, max_length, beam_size, n_best,
-                    length_penalty,
-                )
-                for index, outputs in zip(batch[rows], nbest_lists(found)):
-                    decoded[index] = outputs
-    return decoded
+        blocks = _search_blocks(module, source_ids, batch_size, beam_size)
+        return nbest_sources(
+            module, blocks, len(source_ids), max_length, beam_size, n_best,
+            length_penalty,
+        )
 
 
 def target_log_probs(module, source_ids, target_ids, *, batch_size):
