@@ -5,12 +5,11 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from _tiny_modules import tiny_rnn, tiny_transformer
 
 from sk_attention import AttentionSeq2Seq
 from sk_attention._search import beam_search, nbest_search
 from sk_attention._seq2seq._inference import target_log_probs
-from sk_attention._seq2seq._model import Seq2SeqModule
-from sk_attention._seq2seq._transformer import TransformerSeq2SeqModule
 from sk_attention._text import BOS, EOS, PAD
 
 # Target vocabulary of the tiny models: the four special tokens and two more;
@@ -22,12 +21,9 @@ REAL_TOKENS = (3, 4, 5)
 def tiny_module(architecture):
     torch.manual_seed(0)
     if architecture == "rnn":
-        module = Seq2SeqModule(9, TARGET_VOCAB, embedding_dim=6, hidden_size=8,
-                               dropout=0.0)
+        module = tiny_rnn(9, TARGET_VOCAB)
     else:
-        module = TransformerSeq2SeqModule(9, TARGET_VOCAB, model_size=8,
-                                          num_heads=2, num_layers=1,
-                                          feedforward_size=16)
+        module = tiny_transformer(9, TARGET_VOCAB)
     with torch.no_grad():  # sharper than an untrained model's near-uniform output
         module.decoder.output_layer.weight.mul_(4)
     return module.eval()

@@ -6,6 +6,7 @@ import pathlib
 
 import pytest
 import torch
+from _tiny_modules import tiny_rnn, tiny_transformer
 
 from sk_attention._search import (
     DecoderMemory,
@@ -18,8 +19,6 @@ from sk_attention._seq2seq._inference import (
     EncodedSources,
     StepDecoder,
 )
-from sk_attention._seq2seq._model import Seq2SeqModule
-from sk_attention._seq2seq._transformer import TransformerSeq2SeqModule
 from sk_attention._text import BOS, PAD
 
 PACKAGE = pathlib.Path(__file__).parents[1] / "sk_attention"
@@ -30,10 +29,9 @@ MODELS = {"_model", "_transformer", "_estimator"}
 def make(architecture):
     torch.manual_seed(0)
     if architecture == "rnn":
-        module = Seq2SeqModule(9, 11, embedding_dim=6, hidden_size=8, dropout=0.0)
+        module = tiny_rnn(9, 11)
     else:
-        module = TransformerSeq2SeqModule(9, 11, model_size=8, num_heads=2,
-                                          num_layers=1, feedforward_size=16)
+        module = tiny_transformer(9, 11)
     return module.eval()
 
 

@@ -8,6 +8,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from _tiny_modules import tiny_rnn
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -368,14 +369,11 @@ def test_verbose_2_shows_inference_progress(small_model, capsys):
 
 @pytest.mark.parametrize("attention", ["additive", "dot", "scaled_dot"])
 def test_attention_dropout_acts_in_training_only(attention):
-    from sk_attention._seq2seq._model import Seq2SeqModule
-
-    module = Seq2SeqModule(
+    module = tiny_rnn(
         8,
         8,
         embedding_dim=8,
         hidden_size=16,
-        dropout=0.0,
         attention=attention,
         attention_size=16,
         attention_dropout=0.5,

@@ -10,11 +10,11 @@ import dataclasses
 
 import pytest
 import torch
+from _tiny_modules import tiny_rnn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from sk_attention._search import beam_search, greedy_search
 from sk_attention._seq2seq._encoder import Encoder
-from sk_attention._seq2seq._model import Seq2SeqModule
 from sk_attention._text import EOS, PAD
 
 
@@ -49,9 +49,8 @@ def reference_forward(module, source, lengths, target_input):
 
 def make_module(cell, attention, num_layers, input_feeding=True):
     torch.manual_seed(0)
-    module = Seq2SeqModule(
-        9, 11, embedding_dim=6, hidden_size=8, num_layers=num_layers,
-        bidirectional=True, dropout=0.0, cell=cell, attention=attention,
+    module = tiny_rnn(
+        9, 11, num_layers=num_layers, cell=cell, attention=attention,
         attention_size=5, input_feeding=input_feeding,
     )
     return module.eval()

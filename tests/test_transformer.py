@@ -7,13 +7,13 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from _tiny_modules import tiny_transformer
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from sk_attention import AttentionSeq2Seq, plot_attention
 from sk_attention._search import greedy_search
 from sk_attention._seq2seq._data import collate_sources
-from sk_attention._seq2seq._transformer import TransformerSeq2SeqModule
 from sk_attention._text import BOS, EOS, PAD
 
 TINY = dict(
@@ -179,7 +179,7 @@ def test_save_load_and_pickle_round_trip(positional_encoding, tmp_path):
 def test_feed_forward_blocks_drop_no_units_inside():
     # Dropout acts on the blocks' outputs only (Vaswani et al. 2017).
     torch.manual_seed(0)
-    module = TransformerSeq2SeqModule(8, 8, model_size=16, num_heads=2, dropout=0.5)
+    module = tiny_transformer(8, 8, model_size=16, num_layers=2, dropout=0.5)
     module.train()
     x = torch.randn(3, 5, 16)
     for layer in (*module.encoder_layers, *module.decoder.layers):
@@ -192,7 +192,7 @@ def test_feed_forward_blocks_drop_no_units_inside():
 def test_feed_forward_weights_keep_the_names_of_earlier_files():
     # The block's inner dropout was removed; files saved with it name the
     # output layer 3, and must still load.
-    module = TransformerSeq2SeqModule(8, 8, model_size=16, num_heads=2)
+    module = tiny_transformer(8, 8, model_size=16)
     names = {
         name.split("feedforward.")[1]
         for name in module.state_dict()
@@ -223,15 +223,8 @@ def test_label_smoothing_reaches_the_loss():
 
 def test_attention_dropout_acts_in_training_only():
     torch.manual_seed(0)
-    module = TransformerSeq2SeqModule(
-        8,
-        8,
-        model_size=16,
-        num_heads=2,
-        num_layers=1,
-        feedforward_size=32,
-        dropout=0.0,
-        attention_dropout=0.5,
+    module = tiny_transformer(
+        8, 8, model_size=16, feedforward_size=32, attention_dropout=0.5
     )
     source = torch.randint(3, 8, (4, 6))
     lengths = torch.full((4,), 6)

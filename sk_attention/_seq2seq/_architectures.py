@@ -69,6 +69,7 @@ def _rnn_params(estimator, encoding):
         "bidirectional": estimator.bidirectional,
         "cell": estimator.cell,
         "input_feeding": estimator.input_feeding,
+        # The module evaluates in float32 whatever the training precision.
         "training_precision": estimator.precision,
         "attention": estimator.attention,
         "attention_size": estimator.attention_size or estimator.hidden_size,
@@ -110,6 +111,8 @@ def _rnn_schedule(estimator):
 
 
 def _transformer_params(estimator, encoding):
+    # One width for both architectures in the estimator; the Transformer
+    # literature calls it the model size (d_model).
     return {
         **_shared_params(estimator, encoding),
         "model_size": estimator.hidden_size,

@@ -466,6 +466,10 @@ class Seq2SeqModule(nn.Module):
     row per source, and :meth:`next_token_logits` steps it for the searches
     of ``_search.py``.
 
+    The settings have no defaults here: :class:`AttentionSeq2Seq` passes
+    every one (``_architectures.py``), and its docstring is where each is
+    explained and defaulted.
+
     Parameters
     ----------
     source_vocab_size, target_vocab_size : int
@@ -480,21 +484,20 @@ class Seq2SeqModule(nn.Module):
         A name from the attention registry.
     attention_size : int
         Hidden size of the scoring network, where it has one.
-    attention_dropout : float, default=0.0
+    attention_dropout : float
         Dropout on the decoder's attention weights during training.
-    input_feeding : bool, default=False
+    input_feeding : bool
         Feed each step's attentional vector into the next step.
-    training_precision : {"float32", "bfloat16"}, default="float32"
+    training_precision : {"float32", "bfloat16"}
         The number format of teacher-forced passes in training mode, under
         :func:`torch.autocast`; the parameters and everything in eval mode
         stay float32.
     """
 
     def __init__(
-        self, source_vocab_size, target_vocab_size, embedding_dim=64,
-        hidden_size=128, num_layers=1, bidirectional=True, dropout=0.1,
-        cell="lstm", attention="additive", attention_size=128,
-        attention_dropout=0.0, input_feeding=False, training_precision="float32",
+        self, source_vocab_size, target_vocab_size, *, embedding_dim,
+        hidden_size, num_layers, bidirectional, dropout, cell, attention,
+        attention_size, attention_dropout, input_feeding, training_precision,
     ):
         super().__init__()
         self.training_precision = training_precision

@@ -404,22 +404,26 @@ class TransformerSeq2SeqModule(nn.Module):
     is the key/value cache of :meth:`TransformerDecoder.start`, every tensor
     of it with one row per source.
 
+    The settings have no defaults here: :class:`AttentionSeq2Seq` passes
+    every one (``_architectures.py``), and its docstring is where each is
+    explained and defaulted.
+
     Parameters
     ----------
     source_vocab_size, target_vocab_size : int
-    model_size : int, default=128
+    model_size : int
         Size of embeddings and of every layer's output; a multiple of
-        ``num_heads``.
-    num_heads : int, default=4
-    num_layers : int, default=2
+        ``num_heads``. The estimator's ``hidden_size``.
+    num_heads : int
+    num_layers : int
         Layers in the encoder and in the decoder.
-    feedforward_size : int, default=512
-    dropout : float, default=0.1
+    feedforward_size : int
+    dropout : float
         On embeddings and on every block's output.
-    attention_dropout : float, default=0.0
+    attention_dropout : float
         On the attention weights.
-    positional_encoding : {"sinusoidal", "learned"}, default="sinusoidal"
-    max_positions : int, default=256
+    positional_encoding : {"sinusoidal", "learned"}
+    max_positions : int
         Positions of the learned table (per sequence, source or target).
     """
 
@@ -427,14 +431,15 @@ class TransformerSeq2SeqModule(nn.Module):
         self,
         source_vocab_size,
         target_vocab_size,
-        model_size=128,
-        num_heads=4,
-        num_layers=2,
-        feedforward_size=512,
-        dropout=0.1,
-        attention_dropout=0.0,
-        positional_encoding="sinusoidal",
-        max_positions=256,
+        *,
+        model_size,
+        num_heads,
+        num_layers,
+        feedforward_size,
+        dropout,
+        attention_dropout,
+        positional_encoding,
+        max_positions,
     ):
         super().__init__()
         if model_size % num_heads:
