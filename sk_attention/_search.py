@@ -217,13 +217,8 @@ def beam_search(model, memory, state, max_length, beam_size, length_penalty=1.0)
 
     Parameters
     ----------
-    model : StepModel
-    memory : DecoderMemory
-        The encoded batch, ``batch`` rows.
-    state : DecoderState
-        The decoder state before the first token, ``batch`` rows.
-    max_length : int
-    beam_size : int
+    model, memory, state, max_length, beam_size
+        As for :func:`nbest_search`.
     length_penalty : float, default=1.0
         0 ranks by total log-probability; 1 by mean log-probability per token.
 
@@ -256,16 +251,13 @@ def nbest_search(model, memory, state, max_length, beam_size, n_best,
 
     Parameters
     ----------
-    model : StepModel
-    memory : DecoderMemory
-        The encoded batch, ``batch`` rows.
-    state : DecoderState
-        The decoder state before the first token, ``batch`` rows.
-    max_length : int
+    model, memory, state, max_length
+        As for :func:`greedy_search`.
     beam_size : int
     n_best : int
         At most ``beam_size``.
     length_penalty : float, default=1.0
+        As for :func:`beam_search`.
 
     Returns
     -------

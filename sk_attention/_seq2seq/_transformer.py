@@ -428,18 +428,9 @@ class TransformerSeq2SeqModule(nn.Module):
     """
 
     def __init__(
-        self,
-        source_vocab_size,
-        target_vocab_size,
-        *,
-        model_size,
-        num_heads,
-        num_layers,
-        feedforward_size,
-        dropout,
-        attention_dropout,
-        positional_encoding,
-        max_positions,
+        self, source_vocab_size, target_vocab_size, *, model_size, num_heads,
+        num_layers, feedforward_size, dropout, attention_dropout,
+        positional_encoding, max_positions,
     ):
         super().__init__()
         if model_size % num_heads:
