@@ -145,8 +145,11 @@ def fit_fcn(X, y, *, updates, batch_size=None, lr=1e-3, width=128,
     if norm == "ours":  # the earlier encoder="conv" network, whole
         from sk_attention._pooling._model import AttentionPoolingNet
 
+        # The earlier conv encoder with its estimator defaults of the time.
         model = _Ours(AttentionPoolingNet(
-            X_t.shape[2], int(y_t.max()) + 1, encoder="conv", dropout=dropout))
+            X_t.shape[2], int(y_t.max()) + 1, encoder="conv", dropout=dropout,
+            attention="gated", num_heads=1, attention_size=64, encoder_size=64,
+            encoder_layers=2, kernel_size=5, scaling="global"))
     else:
         model = FCN(X_t.shape[2], int(y_t.max()) + 1, width=width, norm=norm,
                     pool=pool, dropout=dropout)

@@ -124,6 +124,7 @@ def twin_fit(X, y, pool, epochs):
         num_heads=pool.num_heads,
         attention_size=pool.attention_size,
         dropout=pool.dropout,
+        scaling="global",
     )
     optimizer = torch.optim.Adam(module.parameters(), lr=pool.lr)
     loss_fn = torch.nn.CrossEntropyLoss()

@@ -1,9 +1,10 @@
-"""Small seq2seq networks built directly, for the tests of modules and searches.
+"""Small networks built directly, for the tests of modules and searches.
 
 The modules have no defaults of their own (the estimator passes every
 setting); these give a test small values for what it does not set itself.
 """
 
+from sk_attention._pooling._model import AttentionPoolingNet
 from sk_attention._seq2seq._model import Seq2SeqModule
 from sk_attention._seq2seq._transformer import TransformerSeq2SeqModule
 
@@ -32,6 +33,15 @@ TRANSFORMER_SETTINGS = dict(
     max_positions=64,
 )
 
+POOLING_SETTINGS = dict(
+    attention="gated",
+    num_heads=1,
+    attention_size=8,
+    dropout=0.0,
+    hidden_layer_sizes=(8,),
+    scaling="global",
+)
+
 
 def tiny_rnn(source_vocab_size, target_vocab_size, **settings):
     """A :class:`Seq2SeqModule`; ``settings`` replace :data:`RNN_SETTINGS`."""
@@ -45,4 +55,12 @@ def tiny_transformer(source_vocab_size, target_vocab_size, **settings):
     :data:`TRANSFORMER_SETTINGS`."""
     return TransformerSeq2SeqModule(
         source_vocab_size, target_vocab_size, **{**TRANSFORMER_SETTINGS, **settings}
+    )
+
+
+def tiny_pooling_net(n_features, n_outputs, **settings):
+    """An :class:`AttentionPoolingNet` for numeric input; ``settings`` replace
+    :data:`POOLING_SETTINGS`."""
+    return AttentionPoolingNet(
+        n_features, n_outputs, **{**POOLING_SETTINGS, **settings}
     )

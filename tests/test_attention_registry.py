@@ -5,6 +5,7 @@ import pathlib
 
 import pytest
 import torch
+from _tiny_modules import tiny_pooling_net
 
 from sk_attention._attention import (
     ATTENTION_SCORES,
@@ -12,7 +13,6 @@ from sk_attention._attention import (
     make_attention,
     shifted_tanh,
 )
-from sk_attention._pooling._model import AttentionPoolingNet
 
 PACKAGE = pathlib.Path(__file__).parents[1] / "sk_attention"
 PARAMETER_FREE = {"dot", "scaled_dot"}
@@ -58,16 +58,18 @@ def test_a_fused_query_scores_as_the_module_does(name):
 @pytest.mark.parametrize("name", sorted(ATTENTION_SCORES))
 def test_pooling_takes_every_registry_name(name):
     torch.manual_seed(0)
-    net = AttentionPoolingNet(3, 2, hidden_layer_sizes=(5,), attention=name,
-                              num_heads=2).eval()
+    net = tiny_pooling_net(
+        3, 2, hidden_layer_sizes=(5,), attention=name, num_heads=2
+    ).eval()
     pooled, weights = net.pool(torch.randn(4, 6, 3), torch.tensor([6, 4, 2, 1]))
     assert pooled.shape == (4, 10) and weights.shape == (4, 2, 6)
     assert torch.all(weights[3, :, 1:] == 0)
 
 
 def test_pooling_state_dict_keys_are_those_saved_files_hold():
-    net = AttentionPoolingNet(3, 2, hidden_layer_sizes=(5,), attention="gated",
-                              num_heads=2)
+    net = tiny_pooling_net(
+        3, 2, hidden_layer_sizes=(5,), attention="gated", num_heads=2
+    )
     assert sorted(net.state_dict()) == [
         "attention.energy_layer.weight", "attention.key_layer.bias",
         "attention.key_layer.weight", "attention.query_layer.weight",

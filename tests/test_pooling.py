@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from _tiny_modules import tiny_pooling_net
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
@@ -21,7 +22,6 @@ from sk_attention._pooling import (
     AttentionPoolingRegressor,
 )
 from sk_attention._pooling import _base as _pooling_base
-from sk_attention._pooling._model import AttentionPoolingNet
 
 TINY = dict(hidden_layer_sizes=(8,), attention_size=8, max_epochs=3, random_state=0)
 ESTIMATORS = [AttentionPooling, AttentionPoolingClassifier, AttentionPoolingRegressor]
@@ -124,9 +124,7 @@ def test_pandas_2d_input_and_set_output():
 @pytest.mark.parametrize("attention", ["additive", "gated", "scaled_dot"])
 def test_padding_gets_exactly_zero_weight_whatever_it_holds(attention):
     torch.manual_seed(0)
-    net = AttentionPoolingNet(
-        n_features=3, n_outputs=2, attention=attention, num_heads=2
-    ).eval()
+    net = tiny_pooling_net(3, 2, attention=attention, num_heads=2).eval()
     X = torch.randn(4, 6, 3)
     lengths = torch.tensor([6, 4, 2, 1])
     garbage = X.clone()

@@ -4,11 +4,11 @@ changes an output, and the time axis of aeon's layout is read right."""
 import numpy as np
 import pytest
 import torch
+from _tiny_modules import tiny_pooling_net
 from sklearn.model_selection import GridSearchCV
 
 from sk_attention import AttentionPooling, AttentionPoolingClassifier
 from sk_attention._pooling._encoders import SEQUENCE_ENCODERS
-from sk_attention._pooling._model import AttentionPoolingNet
 
 ENCODERS = sorted(SEQUENCE_ENCODERS)
 SMALL = dict(
@@ -70,9 +70,9 @@ def test_encoders_learn_order_that_pooling_alone_cannot(encoder, order_data):
 @pytest.mark.parametrize("grad", [True, False], ids=["training", "inference"])
 def test_padding_never_changes_a_sample(encoder, grad):
     torch.manual_seed(0)
-    net = AttentionPoolingNet(
+    net = tiny_pooling_net(
         3, 2, encoder=encoder, encoder_size=8, encoder_heads=2, encoder_layers=3,
-        kernel_size=3, num_heads=2, hidden_layer_sizes=(8,),
+        kernel_size=3, num_heads=2,
     ).eval()
     lengths = torch.tensor([4, 9, 1, 7])
     X = torch.randn(4, 9, 3)
@@ -132,14 +132,14 @@ def test_grid_search_over_the_encoder(order_data):
 
 def test_the_attention_penalty_is_lins():
     torch.manual_seed(0)
-    net = AttentionPoolingNet(2, 2, num_heads=3, attention_penalty=0.5)
+    net = tiny_pooling_net(2, 2, num_heads=3, attention_penalty=0.5)
     X, lengths = torch.randn(4, 6, 2), torch.tensor([6, 5, 3, 1])
     _, penalty = net(X, lengths)
     _, A = net.pool(X, lengths)
     gram = A @ A.transpose(1, 2)
     expected = 0.5 * ((gram - torch.eye(3)) ** 2).sum((1, 2)).mean()
     torch.testing.assert_close(penalty, expected)
-    assert net.attention_penalty and AttentionPoolingNet(2, 2)(X, lengths)[1] == 0
+    assert net.attention_penalty and tiny_pooling_net(2, 2)(X, lengths)[1] == 0
 
 
 def test_a_transformer_needs_heads_that_divide_its_size():

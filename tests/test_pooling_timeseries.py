@@ -8,13 +8,13 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from _tiny_modules import tiny_pooling_net
 from safetensors.torch import safe_open
 from skorch.callbacks import Callback
 
 from sk_attention import AttentionPooling, AttentionPoolingClassifier
 from sk_attention._persistence import model_digest
 from sk_attention._pooling import _recipe
-from sk_attention._pooling._model import AttentionPoolingNet
 
 SMALL = dict(encoder_size=8, random_state=0)
 
@@ -213,7 +213,7 @@ def test_files_from_before_the_recipe_train_as_they_did(fcn_model, tmp_path):
 @pytest.mark.parametrize("training", [True, False], ids=["training", "inference"])
 def test_padding_never_changes_a_series(training):
     torch.manual_seed(0)
-    net = AttentionPoolingNet(
+    net = tiny_pooling_net(
         2, 3, encoder="fcn", encoder_size=8, attention="mean", scaling="series"
     )
     lengths = torch.tensor([5, 9, 2])

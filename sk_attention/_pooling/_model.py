@@ -113,16 +113,19 @@ class AttentionPoolingNet(nn.Module):
     projection of the scoring rule and differ by their query, so all heads
     are scored in one batched operation.
 
+    The estimator passes every setting (``_base.py``); its docstring is
+    where each is explained and defaulted. The defaults here mean "absent":
+    no sequence encoder, numeric input, no penalty. An encoder's sizes are
+    required when it declares them (:func:`~._encoders.encoder_class`), and
+    never read otherwise.
+
     Parameters
     ----------
     n_features : int
         Features per step of numeric input (1 for token ids).
     n_outputs : int
         Width of the prediction (classes, or regression targets).
-    hidden_layer_sizes : tuple of int, default=(64, 64)
-        Widths of the per-step MLP (linear + ReLU each) of ``encoder=None``;
-        empty pools the standardized input features themselves.
-    attention : str, default="gated"
+    attention : str
         A name from the shared registry,
         :data:`~sk_attention._attention.ATTENTION_SCORES`: ``"additive"``,
         ``"gated"``, ``"scaled_dot"``, ``"dot"`` or ``"general"``; or
@@ -131,20 +134,23 @@ class AttentionPoolingNet(nn.Module):
         learned query, ``"dot"`` is a plain linear score; ``"scaled_dot"``
         divides it by ``sqrt(d)``, which keeps the softmax from saturating
         as the embedding grows (Vaswani et al., Eq. 1).
-    num_heads : int, default=1
-    attention_size : int, default=64
+    num_heads : int
+    attention_size : int
         Hidden width of the additive and gated scoring networks.
-    dropout : float, default=0.0
+    dropout : float
         Dropout in the encoder and on the pooled vector.
     encoder : str or None, default=None
         A name from :data:`~._encoders.SEQUENCE_ENCODERS`, or None.
-    encoder_size, encoder_layers, kernel_size, encoder_heads : int
-        The sizes of the sequence encoders, each used by those that declare
-        it (:func:`~._encoders.encoder_class`).
+    hidden_layer_sizes : tuple of int, default=None
+        Widths of the per-step MLP (linear + ReLU each) of ``encoder=None``;
+        empty pools the standardized input features themselves.
+    encoder_size, encoder_layers, kernel_size, encoder_heads : int, \
+default=None
+        The sizes of the sequence encoders.
     vocabulary_size : int or None, default=None
         Token input: ids below this are embedded; None for numeric input.
-    embedding_dim : int, default=64
-        Width of the token embedding.
+    embedding_dim : int, default=None
+        Width of the token embedding (token input).
     subword_ngrams : (int, int, int) or None, default=None
         Token input: ``(min_n, max_n, buckets)`` adds to each token's
         embedding the mean embedding of its hashed character n-grams, whose
@@ -155,33 +161,42 @@ class AttentionPoolingNet(nn.Module):
         Weight of Lin et al.'s (2017) penalty ``||A A^T - I||_F^2`` on the
         ``(num_heads, n_steps)`` weights ``A`` of each sample, which pushes
         the heads to attend to different steps.
-    scaling : {"global", "feature", "series"} or None, default="global"
-        The estimator's ``scaling`` (numeric input); ``"series"``
+    scaling : {"global", "feature", "series"}, default=None
+        The estimator's ``scaling``, required for numeric input; ``"series"``
         z-normalises each feature of each sequence over its real steps.
     """
 
     def __init__(
-        self,
-        n_features,
-        n_outputs,
-        hidden_layer_sizes=(64, 64),
-        attention="gated",
-        num_heads=1,
-        attention_size=64,
-        dropout=0.0,
-        encoder=None,
-        encoder_size=64,
-        encoder_layers=2,
-        kernel_size=5,
-        encoder_heads=4,
-        vocabulary_size=None,
-        embedding_dim=64,
-        attention_penalty=0.0,
-        subword_ngrams=None,
-        scaling="global",
+        self, n_features, n_outputs, *, attention, num_heads, attention_size,
+        dropout, encoder=None, hidden_layer_sizes=None, encoder_size=None,
+        encoder_layers=None, kernel_size=None, encoder_heads=None,
+        vocabulary_size=None, embedding_dim=None, subword_ngrams=None,
+        attention_penalty=0.0, scaling=None,
     ):
         super().__init__()
         self.token_input = vocabulary_size is not None
+        encoder_type = encoder_class(encoder)
+        settings = dict(
+            hidden_layer_sizes=hidden_layer_sizes,
+            dropout=dropout,
+            encoder_size=encoder_size,
+            encoder_layers=encoder_layers,
+            kernel_size=kernel_size,
+            encoder_heads=encoder_heads,
+            embedding_dim=embedding_dim,
+            scaling=scaling,
+        )
+        needed = [
+            "embedding_dim" if self.token_input else "scaling",
+            *encoder_type.parameters,
+        ]
+        missing = [name for name in needed if settings[name] is None]
+        if missing:
+            kind = "token" if self.token_input else "numeric"
+            raise TypeError(
+                f"AttentionPoolingNet with encoder={encoder!r} and {kind} input "
+                f"needs {', '.join(missing)}."
+            )
         if not self.token_input:
             self.standardize = _Standardize(n_features, scaling)
             width = n_features
@@ -195,19 +210,10 @@ class AttentionPoolingNet(nn.Module):
                 # network memorise words, and unseen ones learned nothing.
                 with torch.no_grad():
                     self.tokens.weight.mul_(0.1)
-        sizes = dict(
-            hidden_layer_sizes=hidden_layer_sizes,
-            dropout=dropout,
-            encoder_size=encoder_size,
-            encoder_layers=encoder_layers,
-            kernel_size=kernel_size,
-            encoder_heads=encoder_heads,
-        )
-        encoder_type = encoder_class(encoder)
         # Named "embedding" for every encoder: files of the per-step MLP
         # saved before encoders existed keep loading.
         self.embedding = encoder_type(
-            width, **{name: sizes[name] for name in encoder_type.parameters}
+            width, **{name: settings[name] for name in encoder_type.parameters}
         )
         width = self.embedding.output_size
         self.embedding_size = width
