@@ -184,9 +184,9 @@ class AttentionEstimator(BaseEstimator):
         seed,
         device,
         *,
+        schedule,
         stratified=False,
         callbacks=(),
-        schedule=None,
         closing_callbacks=(),
     ):
         """The skorch net's training settings, the same in every family.
@@ -194,8 +194,8 @@ class AttentionEstimator(BaseEstimator):
         Batches group sequences of similar length; ``callbacks`` (named
         pairs) run before the defaults of :func:`make_callbacks` and
         ``closing_callbacks`` after them (after early stopping has restored
-        its epoch), ``schedule`` replaces the shared learning-rate schedule,
-        and early stopping selects the epoch by :attr:`_selection_metric`.
+        its epoch), ``schedule`` (named pairs) sets the learning rate, and
+        early stopping selects the epoch by :attr:`_selection_metric`.
         """
         return dict(
             optimizer=make_optimizer(self.optimizer),

@@ -217,16 +217,14 @@ class StopOnNonFiniteLoss(Callback):
         )
 
 
-def make_callbacks(
-    estimator, monitor="valid_loss", lower_is_better=True, schedule=None, closing=()
-):
+def make_callbacks(estimator, monitor, lower_is_better, *, schedule, closing=()):
     """The default callbacks for an estimator's settings, then the user's.
 
     :class:`StopOnNonFiniteLoss` always runs first. Gradient-norm clipping
     (``gradient_clip``) guards recurrent networks against exploding
-    gradients. ``schedule`` (named pairs) sets the learning rate; None
-    means the shared one, a :class:`TimeBudget` under ``max_time`` and a
-    constant rate otherwise. Early stopping (``early_stopping`` with
+    gradients. ``schedule`` (named pairs) sets the learning rate: each
+    family builds its own, with :func:`time_budget_schedule` under
+    ``max_time``. Early stopping (``early_stopping`` with
     ``n_iter_no_change``) watches ``monitor`` in the history (the validation
     loss unless the estimator records a better measure of what it is for)
     and restores the best weights when it ends. ``closing`` (named pairs)
@@ -238,8 +236,6 @@ def make_callbacks(
         callbacks.append(
             ("gradient_clip", GradientNormClipping(estimator.gradient_clip))
         )
-    if schedule is None:
-        schedule = time_budget_schedule(estimator)
     callbacks.extend(schedule)
     if estimator.early_stopping:
         callbacks.append(

@@ -88,15 +88,18 @@ class _PoolingRuntime(_Runtime):
     def _run(self, X, output):
         """``output`` of every sample (pooled, weights or scores), and lengths."""
         sequences = check_sequences(X, n_features=self.n_features_in_)
-        results = [None] * len(sequences)
-        for batch in sorted_batches(sequences.lengths, self.batch_size):
+        batches = sorted_batches(sequences.lengths, self.batch_size)
+        parts = []
+        for batch in batches:
             values, lengths = sequences.gather(batch)
-            found = self._sessions[0].run([output], {"X": values, "lengths": lengths})
-            for row, index in enumerate(batch):
-                results[index] = found[0][row]
-        if output == "weights":
-            return results, sequences.lengths
-        return np.stack(results), sequences.lengths
+            feed = {"X": values, "lengths": lengths}
+            parts.append(self._sessions[0].run([output], feed)[0])
+        # Back from length order to the order of X.
+        position = np.argsort(np.concatenate(batches))
+        if output == "weights":  # each batch padded to its own longest
+            rows = [row for part in parts for row in part]
+            return [rows[i] for i in position], sequences.lengths
+        return np.concatenate(parts)[position], sequences.lengths
 
     def attention_weights(self, X):
         """The weights of each sample's steps, as the estimator's method.
