@@ -19,18 +19,19 @@ SMALL = {
     "input_feeding": True, "embedding_dim": 64, "hidden_size": 128,
     "num_layers": 1, "dropout": 0.1,
     "label_smoothing": 0.0, "lr": 1e-3, "lr_patience": 2, "precision": "float32",
-    "max_epochs": 20,
+    "max_epochs": 20, "validation_fraction": 0.1, "early_stopping": True,
 }
 LARGE = {
     "input_feeding": False, "embedding_dim": 128, "hidden_size": 256,
     "num_layers": 2, "dropout": 0.2,
     "label_smoothing": 0.1, "lr": 2e-3, "lr_patience": 0,
     "precision": "bfloat16" if native_bfloat16("cpu") else "float32",
-    "max_epochs": 20,
+    "max_epochs": 20, "validation_fraction": 0.1, "early_stopping": True,
 }
 QUICK = dict(max_epochs=1, validation_fraction=None, early_stopping=False,
              random_state=0)
-FIXED = {"max_epochs": 1}  # what QUICK sets of SIZE_RULES' parameters
+#: What QUICK sets of SIZE_RULES' parameters.
+FIXED = {"max_epochs": 1, "validation_fraction": None, "early_stopping": False}
 
 
 def resolved(model):
@@ -42,6 +43,41 @@ def test_max_time_lifts_the_epoch_bound():
     assert SIZE_RULES["max_epochs"](AttentionSeq2Seq(), None, training) == 20
     timed = AttentionSeq2Seq(max_time=60)
     assert SIZE_RULES["max_epochs"](timed, None, training) >= 10_000
+
+
+def _resolve_in_order(model, n_pairs):
+    """What fit resolves, each rule seeing the values resolved before it."""
+    training = TrainingData(range(n_pairs))
+    for name, rule in SIZE_RULES.items():
+        if getattr(model, name) == "auto":
+            model = clone(model).set_params(**{name: rule(model, None, training)})
+    return {name: getattr(model, name) for name in SIZE_RULES}
+
+
+def test_a_time_budget_on_large_data_trains_on_every_pair():
+    timed = AttentionSeq2Seq(max_time=60)
+    large = _resolve_in_order(timed, LARGE_DATA)
+    assert (large["validation_fraction"], large["early_stopping"]) == (None, False)
+    # Few pairs keep the split that early stopping watches, and so does a
+    # request for early stopping.
+    small = _resolve_in_order(timed, LARGE_DATA - 1)
+    assert (small["validation_fraction"], small["early_stopping"]) == (0.1, True)
+    stopping = _resolve_in_order(timed.set_params(early_stopping=True), LARGE_DATA)
+    assert stopping["validation_fraction"] == 0.1
+    # Without a budget nothing changes.
+    untimed = _resolve_in_order(AttentionSeq2Seq(), LARGE_DATA)
+    assert (untimed["validation_fraction"], untimed["early_stopping"]) == (0.1, True)
+
+
+def test_a_timed_fit_on_large_data_holds_nothing_out(reversal_data, monkeypatch):
+    monkeypatch.setattr(_sizing, "LARGE_DATA", 100)
+    X, y = reversal_data[0][:120], reversal_data[1][:120]
+    model = AttentionSeq2Seq(max_time=600, max_epochs=1, precision="float32",
+                             random_state=0).fit(X, y)
+    assert (model.validation_fraction_, model.early_stopping_) == (None, False)
+    assert "valid_loss" not in model.history_[-1]
+    batches = model.history_[-1, "batches"]
+    assert sum(batch["train_batch_size"] for batch in batches) == 120
 
 
 def test_the_rules_switch_to_the_larger_model_at_large_data():

@@ -212,18 +212,23 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         starts the schedule again.
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, \
             default="adam"
-    validation_fraction : float or None, default=0.1
+    validation_fraction : float, None or "auto", default="auto"
         Fraction of the training data held out. Each epoch records its
         ``valid_loss`` and, by greedy decoding of the held-out sources,
         ``valid_error`` (edit distance per reference token: the phoneme or
         character error rate) and ``valid_acc`` (exact match) in
-        ``history_``. None trains on everything.
-    early_stopping : bool, default=True
+        ``history_``. None trains on everything. ``"auto"``: 0.1, but None
+        with ``max_time`` from 20,000 training pairs on (unless
+        ``early_stopping=True``): the learning rate then anneals to zero
+        at the deadline, so the last epoch is the one to keep, and a tenth
+        of a large set teaches more as training pairs.
+    early_stopping : bool or "auto", default="auto"
         Stop when ``valid_error`` has not improved for ``n_iter_no_change``
         epochs and restore the weights of the epoch with the lowest one
         (skorch's ``EarlyStopping``): the epoch whose decoded outputs are
         best, which the validation loss does not always pick. Needs
-        ``validation_fraction``.
+        ``validation_fraction``. ``"auto"``: on whenever there is a
+        validation split.
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs.
     average_checkpoints : int, default=3
@@ -286,8 +291,8 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
     max_output_length_ : int
         The output bound used by ``predict``.
     input_feeding_, embedding_dim_, hidden_size_, num_layers_, dropout_, \
-label_smoothing_, lr_, lr_patience_, precision_, max_epochs_ : \
-bool, int, float or str
+label_smoothing_, lr_, lr_patience_, precision_, max_epochs_, \
+validation_fraction_, early_stopping_ : bool, int, float, str or None
         The values ``fit`` used: the parameter's, or the one its ``"auto"``
         rule resolved from the number of training pairs.
 
@@ -377,6 +382,10 @@ bool, int, float or str
         "max_output_length": [Interval(Integral, 1, None, closed="left"), None],
         "predict_batch_size": [Interval(Integral, 1, None, closed="left")],
         "average_checkpoints": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [
+            *AttentionEstimator._parameter_constraints["validation_fraction"], _AUTO
+        ],
+        "early_stopping": ["boolean", _AUTO],
     }
 
     # The epoch whose decoded outputs are best, not the one of lowest loss.
@@ -428,8 +437,8 @@ bool, int, float or str
         lr_patience="auto",
         warmup_steps=200,
         optimizer="adam",
-        validation_fraction=0.1,
-        early_stopping=True,
+        validation_fraction="auto",
+        early_stopping="auto",
         n_iter_no_change=5,
         average_checkpoints=3,
         max_time=None,

@@ -12,7 +12,10 @@ steps at once from :data:`LARGE_DATA` pairs on, where epochs are what
 cost (the sizing section of the user guide and the benchmarks page measure
 both sides of the rule).
 
-With ``max_time`` the time budget, not an epoch count, ends training.
+With ``max_time`` the time budget, not an epoch count, ends training, and
+the learning rate anneals to zero at its end, so the last epoch is the one
+to keep: on large data the tenth held out to choose an epoch is then worth
+more as training pairs, and the defaults train on every pair.
 
 Training in bfloat16 pays where the matmuls of a larger model dominate and
 the hardware computes bfloat16 natively; on small data a fit stays in
@@ -85,6 +88,18 @@ def _max_epochs(estimator, encoding, training):
 #: The epoch bound under ``max_time``: in practice, none.
 UNTIL_MAX_TIME = 100_000
 
+
+def _validation_fraction(estimator, encoding, training):
+    asked_to_stop = not isinstance(estimator.early_stopping, str) and bool(
+        estimator.early_stopping
+    )
+    timed = estimator.max_time is not None
+    return None if timed and _is_large(training) and not asked_to_stop else 0.1
+
+
+def _early_stopping(estimator, encoding, training):
+    return estimator.validation_fraction is not None
+
 #: Parameter name -> rule, in the order they resolve.
 SIZE_RULES = {
     "input_feeding": _by_size(True, False),
@@ -99,4 +114,7 @@ SIZE_RULES = {
     "lr_patience": _by_size(2, 0),
     "precision": _precision,
     "max_epochs": _max_epochs,
+    # Before early stopping, which watches the split.
+    "validation_fraction": _validation_fraction,
+    "early_stopping": _early_stopping,
 }
