@@ -47,11 +47,7 @@ def test_max_time_lifts_the_epoch_bound():
 
 def _resolve_in_order(model, n_pairs):
     """What fit resolves, each rule seeing the values resolved before it."""
-    training = TrainingData(range(n_pairs))
-    for name, rule in SIZE_RULES.items():
-        if getattr(model, name) == "auto":
-            model = clone(model).set_params(**{name: rule(model, None, training)})
-    return {name: getattr(model, name) for name in SIZE_RULES}
+    return model._resolve_auto(None, TrainingData(range(n_pairs)), warm_start=False)
 
 
 def test_a_time_budget_on_large_data_trains_on_every_pair():

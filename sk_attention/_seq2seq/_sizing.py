@@ -24,6 +24,8 @@ float32, so that its results do not depend on the machine.
 
 import torch
 
+from .._base import _is_auto
+
 __all__ = ["LARGE_DATA", "SIZE_RULES", "native_bfloat16"]
 
 #: Training pairs (before the validation split) from which the larger model
@@ -90,15 +92,15 @@ UNTIL_MAX_TIME = 100_000
 
 
 def _validation_fraction(estimator, encoding, training):
-    asked_to_stop = not isinstance(estimator.early_stopping, str) and bool(
-        estimator.early_stopping
-    )
+    stopping = estimator.early_stopping
+    asked_to_stop = not _is_auto(stopping) and bool(stopping)
     timed = estimator.max_time is not None
     return None if timed and _is_large(training) and not asked_to_stop else 0.1
 
 
 def _early_stopping(estimator, encoding, training):
     return estimator.validation_fraction is not None
+
 
 #: Parameter name -> rule, in the order they resolve.
 SIZE_RULES = {
