@@ -99,6 +99,9 @@ class BucketBatchSampler(Sampler):
     shuffle : bool, default=True
         If False, batches follow the length order (longest first).
     pool_batches : int, default=50
+        Batches per pool. A pool that holds the whole training set makes the
+        same batches every epoch, only their order changes; 1 gives
+        uniformly shuffled batches, whatever the lengths.
     """
 
     def __init__(self, lengths, batch_size, shuffle=True, pool_batches=50):
@@ -159,13 +162,17 @@ def sequence_lengths(dataset):
     return np.asarray(root.lengths)[indices]
 
 
-def bucket_loader(dataset, batch_size, shuffle=False, collate_fn=None, **kwargs):
+def bucket_loader(
+    dataset, batch_size, shuffle=False, collate_fn=None, pool_batches=50, **kwargs
+):
     """A :class:`~torch.utils.data.DataLoader` over length-bucketed batches.
 
     It has the signature skorch expects of ``iterator_train`` and
-    ``iterator_valid``.
+    ``iterator_valid``; ``pool_batches`` is that of
+    :class:`BucketBatchSampler` (1: uniformly shuffled batches).
     """
-    sampler = BucketBatchSampler(sequence_lengths(dataset), batch_size, shuffle)
+    lengths = sequence_lengths(dataset)
+    sampler = BucketBatchSampler(lengths, batch_size, shuffle, pool_batches)
     collate_fn = collate_fn or subset_indices(dataset)[0].collate
     return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_fn, **kwargs)
 

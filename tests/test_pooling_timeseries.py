@@ -108,6 +108,39 @@ def test_time_series_get_the_fcn_recipe():
     assert conv.batch_size_ == 4 and conv.lr_schedule_ == "plateau"
 
 
+class _BatchLengths(Callback):
+    """Records each epoch's training batches as sets of sequence lengths."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.epochs = []
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.epochs.append(set())
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training:
+            self.epochs[-1].add(frozenset(batch[0]["lengths"].tolist()))
+
+
+@pytest.mark.parametrize("encoder, reshuffled", [("fcn", True), (None, False)])
+def test_series_are_batched_afresh_every_epoch(encoder, reshuffled):
+    # Every series has its own length, and the whole set fits in one pool
+    # of length buckets: sorted batches would be the same every epoch.
+    X, y = [], []
+    for length in range(10, 40):
+        X.append(np.sin(np.arange(length) / 3.0)[:, None])
+        y.append(length % 2)
+    record = _BatchLengths()
+    AttentionPoolingClassifier(
+        encoder=encoder, batch_size=3, max_epochs=3, callbacks=[record], **SMALL
+    ).fit(X, np.array(y))
+    first, *later = record.epochs
+    assert all(len(batch) == 3 for batch in first)
+    # Bags keep their length buckets: little padding, the same batches.
+    assert all(epoch != first for epoch in later) == reshuffled
+    assert all(epoch == first for epoch in later) != reshuffled
+
+
 def test_the_plateau_schedule_halves_the_rate_down_to_a_tenth():
     X = np.zeros((30, 8, 1), dtype=np.float32)  # nothing to learn: a plateau
     y = np.arange(30) % 3

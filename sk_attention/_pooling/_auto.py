@@ -32,6 +32,7 @@ __all__ = [
     "BAGS",
     "SERIES",
     "TEXT",
+    "batch_order_params",
     "embedding_param_groups",
     "input_kind",
     "text_embedding_dim",
@@ -186,6 +187,22 @@ def embedding_param_groups(estimator, encoding):
         return {}
     group = {"lr": estimator.embedding_lr}
     return {"optimizer__param_groups": [("tokens.*", group), ("subwords.*", group)]}
+
+
+def batch_order_params(estimator, encoding):
+    """The skorch settings of the order of the training batches.
+
+    Text and bags: batches of similar lengths, cut from shuffled pools of
+    50 batches, so that little is padded. Numeric sequences read by an
+    encoder: uniformly shuffled batches, as the recipe of :mod:`._recipe`
+    trains them. A few dozen series fit in one pool, where sorting by length
+    makes the same batches every epoch (of one class each where the length
+    follows the class), which batch normalisation's statistics and
+    thousands of updates on the same batches cannot afford.
+    """
+    if input_kind(estimator, encoding) != SERIES:
+        return {}
+    return {"iterator_train__pool_batches": 1}
 
 
 def max_epochs_rule(estimator, encoding, training):

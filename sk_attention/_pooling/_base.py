@@ -22,7 +22,12 @@ from .._attention import ATTENTION_SCORES
 from .._base import AUTO, AttentionEstimator, TrainingData
 from .._text import Vocabulary, check_text_sequences, make_tokenizer
 from .._training import progress
-from ._auto import AUTO_RULES, embedding_param_groups, text_embedding_dim
+from ._auto import (
+    AUTO_RULES,
+    batch_order_params,
+    embedding_param_groups,
+    text_embedding_dim,
+)
 from ._data import PoolingDataset, scaling_statistics
 from ._encoders import SEQUENCE_ENCODERS, encoder_class
 from ._input import (
@@ -394,6 +399,7 @@ class BaseAttentionPooling(AttentionEstimator):
                 schedule=learning_rate_schedule(self),
             ),
             **embedding_param_groups(self, encoding),
+            **batch_order_params(self, encoding),
         )
 
     def _trains(self, encoding):

@@ -150,8 +150,10 @@ default="auto"
         fewer than 10); 100 for bags and sets (``encoder=None``). The value
         used is ``max_epochs_``; ``max_time`` may end training sooner.
     batch_size : int or "auto", default="auto"
-        Sequences per training batch. Batches group sequences of similar
-        length (shuffled within pools), so little is padded. ``"auto"``:
+        Sequences per training batch. Batches of text and of bags group
+        sequences of similar length (shuffled within pools), so little is
+        padded; numeric sequences read by an encoder are batched at random
+        every epoch, as the time-series recipe trains them. ``"auto"``:
         for text, about 250 batches per epoch, a power of two from 32 to
         256 (32 below 16,000 texts, 128 for 40,000): larger batches are
         fewer, larger kernel calls; ``min(16, max(2, n_samples // 10))`` for
