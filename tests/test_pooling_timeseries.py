@@ -261,6 +261,23 @@ def test_padding_never_changes_a_series(training):
     torch.testing.assert_close(short, long, rtol=1e-4, atol=1e-5)
 
 
+def test_a_batch_without_padding_trains_as_the_masked_one():
+    # Equal lengths take batch normalisation's fused kernel in training; one
+    # padded step more takes the masked path: the same outputs and statistics.
+    nets = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        nets.append(tiny_pooling_net(1, 3, encoder="fcn", encoder_size=8,
+                                     attention="mean", scaling="series").train())
+    X = torch.randn(4, 12, 1) * 3 + 1
+    lengths = torch.full((4,), 12)
+    fused = nets[0].pool(X, lengths)[0]
+    masked = nets[1].pool(torch.cat([X, torch.zeros(4, 1, 1)], 1), lengths)[0]
+    torch.testing.assert_close(fused, masked, rtol=1e-4, atol=1e-5)
+    for first, second in zip(nets[0].buffers(), nets[1].buffers()):
+        torch.testing.assert_close(first, second, rtol=1e-4, atol=1e-6)
+
+
 def test_fit_without_y_accepts_series_scaling():
     X, _ = shapes(10)
     pooled = AttentionPooling(scaling="series").fit(X).transform(X)

@@ -207,12 +207,20 @@ class FCNEncoder(nn.Module):
         self.step_width = max(input_size, 4 * encoder_size)
 
     def forward(self, X, lengths, mask):
-        keep = mask[:, None, :].to(X.dtype)  # (batch, 1, n_steps)
         states = X.transpose(1, 2)  # (batch, input_size, n_steps)
+        # A training batch of equal lengths (most time-series sets) has
+        # nothing to mask: the fused kernels compute the same values faster.
+        # Evaluation always masks, so that an exported graph does too.
+        keep = None
+        if not (self.training and bool(mask.all())):
+            keep = mask[:, None, :].to(X.dtype)  # (batch, 1, n_steps)
         for convolution, norm in zip(self.convolutions, self.norms):
-            states = _same_length(convolution, states * keep)
+            inputs = states if keep is None else states * keep
+            states = _same_length(convolution, inputs)
             states = self.dropout(F.relu(norm(states, keep)))  # (batch, C, n_steps)
-        return (states * keep).transpose(1, 2)  # (batch, n_steps, output_size)
+        if keep is not None:
+            states = states * keep
+        return states.transpose(1, 2)  # (batch, n_steps, output_size)
 
 
 class MaskedBatchNorm(nn.BatchNorm1d):
@@ -225,7 +233,10 @@ class MaskedBatchNorm(nn.BatchNorm1d):
     """
 
     def forward(self, states, keep):
-        """``states`` (batch, C, n_steps), ``keep`` (batch, 1, n_steps) 0/1."""
+        """``states`` (batch, C, n_steps), ``keep`` (batch, 1, n_steps) 0/1,
+        or None where every step is real."""
+        if keep is None:
+            return super().forward(states)
         if not self.training:
             mean, var = self.running_mean, self.running_var
         else:
