@@ -12,7 +12,8 @@ from sk_attention._pooling._auto import AUTO_RULES
 from sk_attention._text import Vocabulary
 
 AUTO_NAMES = [
-    "embedding_dim", "scaling", "attention", "dropout", "batch_size",
+    "embedding_dim", "scaling", "encoder_size", "attention", "dropout",
+    "batch_size",
     "early_stopping", "validation_fraction", "n_iter_no_change", "embedding_lr",
     "max_epochs", "lr_schedule", "keep_best",
 ]
@@ -51,7 +52,7 @@ def test_numeric_bags_keep_the_fixed_defaults():
         "embedding_dim": 64, "batch_size": 32, "early_stopping": False,
         "validation_fraction": None, "n_iter_no_change": 10,
         "embedding_lr": 1e-3, "max_epochs": 100, "scaling": "global",
-        "attention": "gated", "dropout": 0.2, "lr_schedule": "constant",
+        "encoder_size": 64, "attention": "gated", "dropout": 0.2, "lr_schedule": "constant",
         "keep_best": False,
     }
 

@@ -102,9 +102,15 @@ def test_time_series_get_the_fcn_recipe():
     two = [np.hstack([x, -x]) for x in X]
     fcn = AttentionPoolingClassifier(encoder="fcn", max_epochs=1, **SMALL)
     assert fcn.fit(two, y).scaling_ == "global"
+    # The published width, unless a width is given.
+    published = AttentionPoolingClassifier(encoder="fcn", max_epochs=1)
+    assert published.fit(X[:8], y[:8]).encoder_size_ == 128
+    assert published.module_.embedding.output_size == 128
     # Another sequence encoder gets the training, not the FCN's network.
     conv = AttentionPoolingClassifier(encoder="conv", max_epochs=1, **SMALL)
     assert resolved(conv.fit(X, y))["attention"] == "gated"
+    assert AttentionPoolingClassifier(encoder="conv", max_epochs=1).fit(
+        X[:8], y[:8]).encoder_size_ == 64
     assert conv.batch_size_ == 4 and conv.lr_schedule_ == "plateau"
 
 

@@ -17,9 +17,10 @@ kind of input ``fit`` got (:func:`input_kind`):
   had before they could be ``"auto"``, so that models of bags train as
   they always did.
 
-The network settings (``attention``, ``dropout``, ``scaling``) follow the
-encoder: ``encoder="fcn"`` gets the published network of the time-series
-literature, every other encoder what the settings were before.
+The network settings (``encoder_size``, ``attention``, ``dropout``,
+``scaling``) follow the encoder: ``encoder="fcn"`` gets the published
+network of the time-series literature, every other encoder what the
+settings were before.
 """
 
 import math
@@ -108,6 +109,14 @@ def scaling_rule(estimator, encoding, training):
     # multivariate series can tell classes apart by their levels.
     univariate = encoding.get("n_features_in_") == 1
     return "series" if estimator.encoder == "fcn" and univariate else "global"
+
+
+#: ``encoder_size="auto"``: the published FCN's width for ``"fcn"``.
+FCN_ENCODER_SIZE, ENCODER_SIZE = 128, 64
+
+
+def encoder_size_rule(estimator, encoding, training):
+    return FCN_ENCODER_SIZE if estimator.encoder == "fcn" else ENCODER_SIZE
 
 
 def attention_rule(estimator, encoding, training):
@@ -233,6 +242,7 @@ def keep_best_rule(estimator, encoding, training):
 AUTO_RULES = {
     "embedding_dim": embedding_dim_rule,
     "scaling": scaling_rule,
+    "encoder_size": encoder_size_rule,
     "attention": attention_rule,
     "dropout": dropout_rule,
     "batch_size": batch_size_rule,

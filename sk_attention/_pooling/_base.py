@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 
 from .._attention import ATTENTION_SCORES
-from .._base import AUTO, AttentionEstimator, TrainingData
+from .._base import AUTO, AttentionEstimator, TrainingData, _is_auto
 from .._text import Vocabulary, check_text_sequences, make_tokenizer
 from .._training import progress
 from ._auto import (
@@ -126,7 +126,7 @@ class BaseAttentionPooling(AttentionEstimator):
         self,
         *,
         encoder=None,
-        encoder_size=64,
+        encoder_size=AUTO,
         encoder_layers=2,
         kernel_size=5,
         encoder_heads=4,
@@ -223,7 +223,10 @@ class BaseAttentionPooling(AttentionEstimator):
         super()._check_params_together()
         self._hidden_layer_sizes()
         check_subword_ngrams(self.subword_ngrams)
-        if self.encoder == "transformer" and self.encoder_size % self.encoder_heads:
+        width = self.encoder_size
+        if self.encoder == "transformer" and not _is_auto(width) and (
+            width % self.encoder_heads
+        ):
             raise ValueError(
                 "encoder='transformer' splits encoder_size among encoder_heads, so "
                 f"encoder_size ({self.encoder_size}) must be a multiple of "

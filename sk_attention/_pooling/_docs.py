@@ -3,7 +3,7 @@
 __all__ = ["INPUT_DOC", "PARAMETERS_DOC", "RESOLVED_DOC"]
 
 RESOLVED_DOC = """
-    embedding_dim_, scaling_, attention_, dropout_, batch_size_, \
+    embedding_dim_, scaling_, encoder_size_, attention_, dropout_, batch_size_, \
 early_stopping_, validation_fraction_, n_iter_no_change_, embedding_lr_, \
 max_epochs_, lr_schedule_, keep_best_
         The values ``fit`` used for these settings: the parameter's own
@@ -34,9 +34,11 @@ default=None
         normalisation and a ReLU. ``"transformer"``: self-attention blocks
         with sinusoidal positions. Padding never changes a sample's output,
         whatever the encoder.
-    encoder_size : int, default=64
+    encoder_size : int or "auto", default="auto"
         Width of the encoder's states (split between the two directions of
-        a recurrent encoder). Unused with ``encoder=None``.
+        a recurrent encoder). Unused with ``encoder=None``. ``"auto"``: 128
+        with ``encoder="fcn"`` (the published network: 128, 256 and 128
+        channels), else 64.
     encoder_layers : int, default=2
         Recurrent layers, convolution blocks or Transformer blocks (not
         used by ``"fcn"``, which has three).
