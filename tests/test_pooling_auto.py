@@ -52,7 +52,8 @@ def test_numeric_bags_keep_the_fixed_defaults():
         "embedding_dim": 64, "batch_size": 32, "early_stopping": False,
         "validation_fraction": None, "n_iter_no_change": 10,
         "embedding_lr": 1e-3, "max_epochs": 100, "scaling": "global",
-        "encoder_size": 64, "attention": "gated", "dropout": 0.2, "lr_schedule": "constant",
+        "encoder_size": 64, "attention": "gated", "dropout": 0.2,
+        "lr_schedule": "constant",
         "keep_best": False,
     }
 

@@ -223,9 +223,10 @@ class BaseAttentionPooling(AttentionEstimator):
         super()._check_params_together()
         self._hidden_layer_sizes()
         check_subword_ngrams(self.subword_ngrams)
-        width = self.encoder_size
-        if self.encoder == "transformer" and not _is_auto(width) and (
-            width % self.encoder_heads
+        # An "auto" width is checked in fit, once resolved.
+        resolved = not _is_auto(self.encoder_size)
+        if self.encoder == "transformer" and resolved and (
+            self.encoder_size % self.encoder_heads
         ):
             raise ValueError(
                 "encoder='transformer' splits encoder_size among encoder_heads, so "
