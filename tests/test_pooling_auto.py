@@ -13,7 +13,7 @@ from sk_attention._text import Vocabulary
 
 AUTO_NAMES = [
     "embedding_dim", "scaling", "encoder_size", "attention", "dropout",
-    "batch_size",
+    "label_smoothing", "batch_size",
     "early_stopping", "validation_fraction", "n_iter_no_change", "embedding_lr",
     "max_epochs", "lr_schedule", "keep_best",
 ]
@@ -27,12 +27,13 @@ class _Sized:
         return self.n
 
 
-def _resolve(n_samples, text=True, **params):
+def _resolve(n_samples, text=True, task="classification", **params):
     """What fit would resolve for ``n_samples`` training samples."""
     estimator = AttentionPoolingClassifier(**params)
     encoding = {
         "n_features_in_": None if text else 3,
         "vocabulary_": Vocabulary(["a"]) if text else None,
+        "_task": task,
     }
     return estimator._resolve_auto(
         encoding, TrainingData(_Sized(n_samples)), warm_start=False
@@ -53,7 +54,7 @@ def test_numeric_bags_keep_the_fixed_defaults():
         "validation_fraction": None, "n_iter_no_change": 10,
         "embedding_lr": 1e-3, "max_epochs": 100, "scaling": "global",
         "encoder_size": 64, "attention": "gated", "dropout": 0.2,
-        "lr_schedule": "constant",
+        "label_smoothing": 0.0, "lr_schedule": "constant",
         "keep_best": False,
     }
 
@@ -108,6 +109,25 @@ def test_the_embedding_takes_the_width_of_pretrained_vectors():
     vectors = (["good", "bad"], np.ones((2, 7)))
     assert _resolve(10, pretrained_embeddings=vectors)["embedding_dim"] == 7
     assert _resolve(10)["embedding_dim"] == 64
+
+
+def test_text_classifiers_smooth_their_targets():
+    assert _resolve(100)["label_smoothing"] == 0.1
+    assert _resolve(100, task="regression")["label_smoothing"] == 0.0
+    assert _resolve(100, text=False)["label_smoothing"] == 0.0
+    assert _resolve(100, label_smoothing=0.3)["label_smoothing"] == 0.3
+    texts, labels = ["good film", "bad film", "good", "bad"] * 10, [1, 0, 1, 0] * 10
+    confidence = {}
+    for smoothing in ("auto", 0.0):
+        clf = AttentionPoolingClassifier(
+            label_smoothing=smoothing, max_epochs=60, random_state=0
+        ).fit(texts, labels)
+        assert clf.net_.criterion_.loss.label_smoothing == clf.label_smoothing_
+        confidence[smoothing] = clf.predict_proba(["good", "bad"]).max(axis=1)
+    # Smoothed targets (0.95 / 0.05 for two classes) cap the confidence that
+    # the plain cross-entropy drives towards 1 on separable data.
+    assert np.all(confidence["auto"] < 0.97)
+    assert np.all(confidence[0.0] > confidence["auto"])
 
 
 def test_fit_stores_the_resolved_values_and_stops_early(tmp_path):

@@ -20,7 +20,8 @@ kind of input ``fit`` got (:func:`input_kind`):
 The network settings (``encoder_size``, ``attention``, ``dropout``,
 ``scaling``) follow the encoder: ``encoder="fcn"`` gets the published
 network of the time-series literature, every other encoder what the
-settings were before.
+settings were before. ``label_smoothing`` smooths the targets of text
+classifiers only.
 """
 
 import math
@@ -125,6 +126,21 @@ def attention_rule(estimator, encoding, training):
 
 def dropout_rule(estimator, encoding, training):
     return 0.0 if estimator.encoder == "fcn" else 0.2
+
+
+# -- the loss -------------------------------------------------------------------
+
+#: Text classification: the share of each target spread over all classes.
+TEXT_LABEL_SMOOTHING = 0.1
+
+
+def label_smoothing_rule(estimator, encoding, training):
+    # A text classifier fits its few thousand training texts within a few
+    # epochs and grows over-confident on new ones, which a soft vote with a
+    # linear model pays for; numeric input keeps the plain cross-entropy.
+    text = input_kind(estimator, encoding) == TEXT
+    classes = encoding.get("_task") == "classification"
+    return TEXT_LABEL_SMOOTHING if text and classes else 0.0
 
 
 # -- training -------------------------------------------------------------------
@@ -245,6 +261,7 @@ AUTO_RULES = {
     "encoder_size": encoder_size_rule,
     "attention": attention_rule,
     "dropout": dropout_rule,
+    "label_smoothing": label_smoothing_rule,
     "batch_size": batch_size_rule,
     "early_stopping": early_stopping_rule,
     "validation_fraction": validation_fraction_rule,

@@ -91,6 +91,7 @@ class BaseAttentionPooling(AttentionEstimator):
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "encoder_heads": [Interval(Integral, 1, None, closed="left")],
         "attention_penalty": [Interval(Real, 0, None, closed="left")],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "input_layout": [StrOptions(set(INPUT_LAYOUTS))],
         "tokenizer": [StrOptions({"char", "word", "wordpunct"}), callable],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
@@ -137,6 +138,7 @@ class BaseAttentionPooling(AttentionEstimator):
         attention_size=64,
         dropout="auto",
         attention_penalty=0.0,
+        label_smoothing="auto",
         scaling="auto",
         input_layout="steps_first",
         tokenizer="word",
@@ -175,6 +177,7 @@ class BaseAttentionPooling(AttentionEstimator):
         self.attention_size = attention_size
         self.dropout = dropout
         self.attention_penalty = attention_penalty
+        self.label_smoothing = label_smoothing
         self.scaling = scaling
         self.input_layout = input_layout
         self.tokenizer = tokenizer
@@ -395,6 +398,7 @@ class BaseAttentionPooling(AttentionEstimator):
             **{f"module__{name}": value for name, value in module_params.items()},
             criterion=PoolingLoss,
             criterion__task=encoding["_task"],
+            criterion__label_smoothing=self.label_smoothing,
             **self._skorch_params(
                 seed,
                 device,

@@ -3,9 +3,9 @@
 __all__ = ["INPUT_DOC", "PARAMETERS_DOC", "RESOLVED_DOC"]
 
 RESOLVED_DOC = """
-    embedding_dim_, scaling_, encoder_size_, attention_, dropout_, batch_size_, \
-early_stopping_, validation_fraction_, n_iter_no_change_, embedding_lr_, \
-max_epochs_, lr_schedule_, keep_best_
+    embedding_dim_, scaling_, encoder_size_, attention_, dropout_, \
+label_smoothing_, batch_size_, early_stopping_, validation_fraction_, \
+n_iter_no_change_, embedding_lr_, max_epochs_, lr_schedule_, keep_best_
         The values ``fit`` used for these settings: the parameter's own
         value, or what its ``"auto"`` rule resolved from the data. The
         training rules tell three kinds of input apart: text, numeric
@@ -75,6 +75,15 @@ default="auto"
         ``(num_heads, n_steps)`` attention weights ``A`` (Lin et al., 2017),
         added to the loss: it pushes several heads to attend to different
         steps. 0 adds nothing.
+    label_smoothing : float or "auto", default="auto"
+        Classification: each training target puts this share of its
+        probability uniformly over the classes instead of all of it on the
+        true class (Szegedy et al., 2016), which keeps predicted
+        probabilities from growing over-confident. Unused for regression.
+        ``"auto"``: 0.1 for text, whose classifiers fit their training
+        texts within a few epochs (:doc:`/benchmarks` measures what it does
+        to accuracy, log-loss and a soft vote); 0 for numeric input. The
+        value used is ``label_smoothing_``.
     attention_size : int, default=64
         Hidden width of the additive and gated scoring networks (unused by
         ``"scaled_dot"``).

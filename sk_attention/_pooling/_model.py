@@ -317,11 +317,17 @@ class PoolingLoss(nn.Module):
     ----------
     task : {"classification", "regression"}
         Cross-entropy on class codes, or mean squared error.
+    label_smoothing : float, default=0.0
+        Of the cross-entropy: the share of each target spread uniformly over
+        the classes. Unused for regression.
     """
 
-    def __init__(self, task="classification"):
+    def __init__(self, task="classification", label_smoothing=0.0):
         super().__init__()
-        self.loss = nn.CrossEntropyLoss() if task == "classification" else nn.MSELoss()
+        if task == "classification":
+            self.loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+        else:
+            self.loss = nn.MSELoss()
 
     def forward(self, output, target):
         scores, penalty = output
