@@ -13,7 +13,7 @@ from sk_attention._text import Vocabulary
 
 AUTO_NAMES = [
     "embedding_dim", "scaling", "encoder_size", "attention", "dropout",
-    "label_smoothing", "batch_size",
+    "linear_ngrams", "label_smoothing", "batch_size",
     "early_stopping", "validation_fraction", "n_iter_no_change", "embedding_lr",
     "max_epochs", "lr_schedule", "keep_best",
 ]
@@ -54,7 +54,7 @@ def test_numeric_bags_keep_the_fixed_defaults():
         "validation_fraction": None, "n_iter_no_change": 10,
         "embedding_lr": 1e-3, "max_epochs": 100, "scaling": "global",
         "encoder_size": 64, "attention": "gated", "dropout": 0.2,
-        "label_smoothing": 0.0, "lr_schedule": "constant",
+        "linear_ngrams": None, "label_smoothing": 0.0, "lr_schedule": "constant",
         "keep_best": False,
     }
 
@@ -93,13 +93,13 @@ def test_text_embeddings_learn_faster_than_the_network():
     assert _resolve(100, lr=2e-3)["embedding_lr"] == pytest.approx(2e-2)
     clf = AttentionPoolingClassifier(max_epochs=1, random_state=0, lr=2e-3)
     clf.fit(["good film", "bad film"] * 5, [1, 0] * 5)
-    rates = {len(group["params"]): group["lr"]
-             for group in clf.net_.optimizer_.param_groups}
-    assert sorted(rates.values()) == pytest.approx([2e-3, 2e-2])
+    # Groups: the token embedding, the bag-of-n-grams term, the rest.
+    rates = sorted(g["lr"] for g in clf.net_.optimizer_.param_groups)
+    assert rates == pytest.approx([2e-3, 2e-2, 2e-2])
     assert clf.embedding_lr_ == pytest.approx(2e-2)
     clf.set_params(warm_start=True, lr=1e-3).fit(["good film", "bad"], [1, 0])
     rates = sorted(g["lr"] for g in clf.net_.optimizer_.param_groups)
-    assert rates == pytest.approx([1e-3, 2e-2])  # a warm start keeps both
+    assert rates == pytest.approx([1e-3, 2e-2, 2e-2])  # a warm start keeps both
     same = AttentionPoolingClassifier(max_epochs=1, embedding_lr=1e-3)
     same.fit(["good film", "bad"], [1, 0])
     assert len(same.net_.optimizer_.param_groups) == 1

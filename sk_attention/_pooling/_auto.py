@@ -21,10 +21,13 @@ The network settings (``encoder_size``, ``attention``, ``dropout``,
 ``scaling``) follow the encoder: ``encoder="fcn"`` gets the published
 network of the time-series literature, every other encoder what the
 settings were before. ``label_smoothing`` smooths the targets of text
-classifiers only.
+classifiers only; ``linear_ngrams`` adds a bag of word n-grams to the
+predictions of texts read as words.
 """
 
 import math
+
+from sklearn.base import TransformerMixin
 
 from .._base import AUTO
 from ._recipe import series_batch_size, series_max_epochs
@@ -128,6 +131,19 @@ def dropout_rule(estimator, encoding, training):
     return 0.0 if estimator.encoder == "fcn" else 0.2
 
 
+#: ``linear_ngrams="auto"`` for texts read as words: unigrams and bigrams,
+#: the n-grams of a TF-IDF model.
+TEXT_LINEAR_NGRAMS = 2
+
+
+def linear_ngrams_rule(estimator, encoding, training):
+    if input_kind(estimator, encoding) != TEXT or estimator.tokenizer == "char":
+        return None  # character n-grams are what the encoder reads already
+    if isinstance(estimator, TransformerMixin):
+        return None  # its output, the pooled vector, would not see the term
+    return TEXT_LINEAR_NGRAMS
+
+
 # -- the loss -------------------------------------------------------------------
 
 #: Text classification: the share of each target spread over all classes.
@@ -206,12 +222,14 @@ def embedding_lr_rule(estimator, encoding, training):
 
 def embedding_param_groups(estimator, encoding):
     """The skorch ``optimizer__param_groups`` setting that gives the token
-    and n-gram embeddings of a text network their own learning rate."""
+    and n-gram embeddings of a text network, and its bag-of-n-grams term,
+    their own learning rate."""
     text = input_kind(estimator, encoding) == TEXT
     if not text or estimator.embedding_lr == estimator.lr:
         return {}
     group = {"lr": estimator.embedding_lr}
-    return {"optimizer__param_groups": [("tokens.*", group), ("subwords.*", group)]}
+    names = ("tokens.*", "subwords.*", "ngrams.*")
+    return {"optimizer__param_groups": [(name, group) for name in names]}
 
 
 def batch_order_params(estimator, encoding):
@@ -261,6 +279,7 @@ AUTO_RULES = {
     "encoder_size": encoder_size_rule,
     "attention": attention_rule,
     "dropout": dropout_rule,
+    "linear_ngrams": linear_ngrams_rule,
     "label_smoothing": label_smoothing_rule,
     "batch_size": batch_size_rule,
     "early_stopping": early_stopping_rule,

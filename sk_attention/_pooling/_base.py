@@ -99,6 +99,7 @@ class BaseAttentionPooling(AttentionEstimator):
         "max_vocabulary_size": [Interval(Integral, 1, None, closed="left"), None],
         "pretrained_embeddings": [tuple, list, None],
         "subword_ngrams": [tuple, list, None],
+        "linear_ngrams": [Interval(Integral, 1, None, closed="left"), None],
         "embedding_lr": [Interval(Real, 0, None, closed="neither")],
     }
     # Settings resolved from the data when "auto", in the order of their
@@ -147,6 +148,7 @@ class BaseAttentionPooling(AttentionEstimator):
         max_vocabulary_size=None,
         pretrained_embeddings=None,
         subword_ngrams=None,
+        linear_ngrams="auto",
         embedding_lr="auto",
         max_epochs="auto",
         batch_size="auto",
@@ -186,6 +188,7 @@ class BaseAttentionPooling(AttentionEstimator):
         self.max_vocabulary_size = max_vocabulary_size
         self.pretrained_embeddings = pretrained_embeddings
         self.subword_ngrams = subword_ngrams
+        self.linear_ngrams = linear_ngrams
         self.embedding_lr = embedding_lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -385,6 +388,8 @@ class BaseAttentionPooling(AttentionEstimator):
             params["embedding_dim"] = self.embedding_dim
             if self.subword_ngrams is not None:
                 params["subword_ngrams"] = self._subword_ngrams()
+            if self.linear_ngrams is not None:
+                params["linear_ngrams"] = self.linear_ngrams
         else:
             params["scaling"] = self.scaling
         if self.attention_penalty:
@@ -434,6 +439,8 @@ class BaseAttentionPooling(AttentionEstimator):
         # Files written before the training recipe trained as it did then.
         params.setdefault("lr_schedule", "constant")
         params.setdefault("keep_best", False)
+        params.setdefault("label_smoothing", 0.0)
+        params.setdefault("linear_ngrams", None)
         for name in ("hidden_layer_sizes", "subword_ngrams"):
             if isinstance(params.get(name), list):
                 params[name] = tuple(params[name])
@@ -510,7 +517,7 @@ class BaseAttentionPooling(AttentionEstimator):
                 pooled, weights = module.pool(batch, lengths_t, output == "weights")
                 values = {"pooled": pooled, "weights": weights}.get(output)
                 if output == "scores":
-                    values = module.head(pooled)  # (b, n_outputs)
+                    values = module.scores(pooled, batch, lengths_t)  # (b, n_outputs)
                 yield index, lengths, values.cpu().numpy()
 
     def _predict_scores(self, X):

@@ -4,7 +4,7 @@ __all__ = ["INPUT_DOC", "PARAMETERS_DOC", "RESOLVED_DOC"]
 
 RESOLVED_DOC = """
     embedding_dim_, scaling_, encoder_size_, attention_, dropout_, \
-label_smoothing_, batch_size_, early_stopping_, validation_fraction_, \
+linear_ngrams_, label_smoothing_, batch_size_, early_stopping_, validation_fraction_, \
 n_iter_no_change_, embedding_lr_, max_epochs_, lr_schedule_, keep_best_
         The values ``fit`` used for these settings: the parameter's own
         value, or what its ``"auto"`` rule resolved from the data. The
@@ -151,6 +151,23 @@ default="auto"
         names. ``(3, 6)`` is fastText's choice. None: token embeddings only.
         Not used for numeric input; models with it save, load and pickle,
         but ONNX export does not take text models.
+    linear_ngrams : int, None or "auto", default="auto"
+        Text input: add to the prediction a linear model of the text's
+        token n-grams of 1 to ``linear_ngrams`` tokens, learned with the
+        network at ``embedding_lr`` (fastText's bag of word n-grams, Joulin
+        et al., 2017, and the features of a TF-IDF + logistic regression
+        model): each n-gram scores every output, and a text adds up its
+        n-grams' scores divided by the square root of their number.
+        Unigrams have a row per vocabulary token, longer n-grams share
+        65,536 hashed rows. The attention weights and ``transform`` do not
+        see the term; ``predict``, ``predict_proba`` and ``score`` do.
+        None: the attention model alone. ``"auto"``: 2 for texts read as
+        words (any ``tokenizer`` but ``"char"``) by the classifier and the
+        regressor, which gains a phrase-level memory a linear model has and
+        the encoder lacks (:doc:`/benchmarks`); None for character tokens,
+        which the encoder reads in order already, for
+        :class:`~sk_attention.AttentionPooling`, whose output is the pooled
+        vector, and for numeric input. The value used is ``linear_ngrams_``.
     max_epochs : int or "auto", default="auto"
         Passes over the training data (at most, with early stopping).
         ``"auto"``: for text, enough epochs for about 4,000 updates, at

@@ -22,6 +22,7 @@ from .._attention import ScaledDotAttention, attention_class
 from .._sequences import length_mask
 from .._text import PAD
 from ._encoders import encoder_class
+from ._linear_ngrams import NgramScores
 from ._ngrams import SubwordEmbedding
 
 __all__ = ["AttentionPoolingNet", "MeanQueryPooling", "PoolingLoss"]
@@ -157,6 +158,10 @@ default=None
         ids follow the token id in ``X[..., 1:]``; the token embeddings then
         start at a tenth of their usual scale
         (:class:`~._ngrams.SubwordEmbedding`).
+    linear_ngrams : int or None, default=None
+        Token input: adds to the head's output a linear model of the bag of
+        token n-grams of 1 to ``linear_ngrams`` tokens
+        (:class:`~._linear_ngrams.NgramScores`).
     attention_penalty : float, default=0.0
         Weight of Lin et al.'s (2017) penalty ``||A A^T - I||_F^2`` on the
         ``(num_heads, n_steps)`` weights ``A`` of each sample, which pushes
@@ -171,7 +176,7 @@ default=None
         dropout, encoder=None, hidden_layer_sizes=None, encoder_size=None,
         encoder_layers=None, kernel_size=None, encoder_heads=None,
         vocabulary_size=None, embedding_dim=None, subword_ngrams=None,
-        attention_penalty=0.0, scaling=None,
+        linear_ngrams=None, attention_penalty=0.0, scaling=None,
     ):
         super().__init__()
         self.token_input = vocabulary_size is not None
@@ -231,6 +236,9 @@ default=None
         self.head = nn.Sequential(
             nn.Dropout(dropout), nn.Linear(num_heads * width, n_outputs)
         )
+        self.ngrams = None
+        if self.token_input and linear_ngrams is not None:
+            self.ngrams = NgramScores(vocabulary_size, linear_ngrams, n_outputs)
         # Widest per-step intermediate, used to size inference chunks.
         self.step_width = max(
             self.embedding.step_width, 2 * attention_size, num_heads * attention_size
@@ -279,6 +287,14 @@ default=None
         context, weights = self.attention(query, keys, steps, mask, need_weights)
         return context.flatten(1), weights  # (batch, heads * embedding)
 
+    def scores(self, pooled, X, lengths):
+        """The ``(batch, n_outputs)`` predictions from the pooled vectors,
+        plus the bag-of-n-grams term of the token ids ``X[..., 0]``."""
+        scores = self.head(pooled)
+        if self.ngrams is not None:
+            scores = scores + self.ngrams(X[..., 0].long(), lengths)
+        return scores
+
     def forward(self, X, lengths):
         """``(scores, penalty)``: the ``(batch, n_outputs)`` predictions and
         the batch mean of the weighted attention penalty (0 without one)."""
@@ -289,7 +305,7 @@ default=None
             eye = torch.eye(self.num_heads, device=X.device, dtype=weights.dtype)
             gram = weights @ weights.transpose(1, 2)  # (batch, heads, heads)
             penalty = self.attention_penalty * ((gram - eye) ** 2).sum((1, 2)).mean()
-        return self.head(pooled), penalty  # (batch, n_outputs), ()
+        return self.scores(pooled, X, lengths), penalty  # (batch, n_outputs), ()
 
 
 class _MeanPooling(nn.Module):
