@@ -9,7 +9,9 @@ import torch
 from test_persistence import read, write
 
 from sk_attention import AttentionPoolingClassifier
+from sk_attention._base import TrainingData
 from sk_attention._pooling._linear_ngrams import BUCKETS, NgramScores
+from sk_attention._text import Vocabulary
 
 SMALL = dict(hidden_layer_sizes=(8,), attention_size=8, embedding_dim=8,
              encoder="gru", encoder_size=8, random_state=0)
@@ -68,6 +70,17 @@ def test_auto_uses_bigrams_for_words_only():
     numeric = AttentionPoolingClassifier(max_epochs=1, linear_ngrams=2)
     numeric.fit(np.random.RandomState(0).rand(8, 3, 2), [0, 1] * 4)
     assert numeric.module_.ngrams is None  # no tokens, nothing to count
+
+
+def test_auto_leaves_out_a_term_too_large_to_update_every_step():
+    estimator = AttentionPoolingClassifier()
+    encoding = {"vocabulary_": Vocabulary(["a", "b"]), "_task": "classification"}
+    for n_outputs, expected in [(200, 2), (300, None)]:  # 2**24 / 65,540 = 256
+        resolved = estimator._resolve_auto(
+            {**encoding, "_n_outputs": n_outputs},
+            TrainingData(None), warm_start=False,
+        )
+        assert resolved["linear_ngrams"] == expected
 
 
 def test_predictions_include_the_term(fitted):

@@ -30,6 +30,7 @@ import math
 from sklearn.base import TransformerMixin
 
 from .._base import AUTO
+from ._linear_ngrams import BUCKETS
 from ._recipe import series_batch_size, series_max_epochs
 
 __all__ = [
@@ -134,6 +135,9 @@ def dropout_rule(estimator, encoding, training):
 #: ``linear_ngrams="auto"`` for texts read as words: unigrams and bigrams,
 #: the n-grams of a TF-IDF model.
 TEXT_LINEAR_NGRAMS = 2
+#: ``linear_ngrams="auto"``: no term with more weights than this (64 MB of
+#: float32), since the optimizer updates every one of them at every step.
+MAX_NGRAM_WEIGHTS = 2**24
 
 
 def linear_ngrams_rule(estimator, encoding, training):
@@ -141,6 +145,9 @@ def linear_ngrams_rule(estimator, encoding, training):
         return None  # character n-grams are what the encoder reads already
     if isinstance(estimator, TransformerMixin):
         return None  # its output, the pooled vector, would not see the term
+    rows = len(encoding["vocabulary_"]) + BUCKETS
+    if rows * encoding.get("_n_outputs", 1) > MAX_NGRAM_WEIGHTS:
+        return None  # many classes: the term would cost more than the network
     return TEXT_LINEAR_NGRAMS
 
 

@@ -164,7 +164,10 @@ default="auto"
         None: the attention model alone. ``"auto"``: 2 for texts read as
         words (any ``tokenizer`` but ``"char"``) by the classifier and the
         regressor, which gains a phrase-level memory a linear model has and
-        the encoder lacks (:doc:`/benchmarks`); None for character tokens,
+        the encoder lacks (:doc:`/benchmarks`), unless the term would hold
+        more than 2**24 weights (``(vocabulary size + 65,536) * n_outputs``:
+        thousands of classes, or hundreds with a large vocabulary), which
+        the optimizer would update at every step; None for character tokens,
         which the encoder reads in order already, for
         :class:`~sk_attention.AttentionPooling`, whose output is the pooled
         vector, and for numeric input. The value used is ``linear_ngrams_``.
