@@ -34,6 +34,7 @@ def _resolve(n_samples, text=True, task="classification", **params):
         "n_features_in_": None if text else 3,
         "vocabulary_": Vocabulary(["a"]) if text else None,
         "_task": task,
+        "_n_outputs": 2,
     }
     return estimator._resolve_auto(
         encoding, TrainingData(_Sized(n_samples)), warm_start=False
@@ -128,6 +129,14 @@ def test_text_classifiers_smooth_their_targets():
     # the plain cross-entropy drives towards 1 on separable data.
     assert np.all(confidence["auto"] < 0.97)
     assert np.all(confidence[0.0] > confidence["auto"])
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.0, "much"])
+def test_an_invalid_label_smoothing_is_refused_naming_it(value):
+    clf = AttentionPoolingClassifier(label_smoothing=value)
+    with pytest.raises(ValueError, match="label_smoothing"):
+        clf.fit(["good film", "bad film"], [1, 0])
+    assert not hasattr(clf, "label_smoothing_")  # nothing fitted
 
 
 def test_fit_stores_the_resolved_values_and_stops_early(tmp_path):

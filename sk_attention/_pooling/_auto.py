@@ -146,7 +146,7 @@ def linear_ngrams_rule(estimator, encoding, training):
     if isinstance(estimator, TransformerMixin):
         return None  # its output, the pooled vector, would not see the term
     rows = len(encoding["vocabulary_"]) + BUCKETS
-    if rows * encoding.get("_n_outputs", 1) > MAX_NGRAM_WEIGHTS:
+    if rows * encoding["_n_outputs"] > MAX_NGRAM_WEIGHTS:
         return None  # many classes: the term would cost more than the network
     return TEXT_LINEAR_NGRAMS
 
@@ -162,7 +162,7 @@ def label_smoothing_rule(estimator, encoding, training):
     # epochs and grows over-confident on new ones, which a soft vote with a
     # linear model pays for; numeric input keeps the plain cross-entropy.
     text = input_kind(estimator, encoding) == TEXT
-    classes = encoding.get("_task") == "classification"
+    classes = encoding["_task"] == "classification"
     return TEXT_LABEL_SMOOTHING if text and classes else 0.0
 
 

@@ -17,6 +17,7 @@ weights. The hash is integer arithmetic on the ids, the same on every
 machine. The weights start at zero: the term starts as no term at all.
 """
 
+import torch
 from torch import nn
 
 from .._sequences import length_mask
@@ -57,23 +58,24 @@ class NgramScores(nn.Module):
         self.vocabulary_size = vocabulary_size
         self.max_n = max_n
         self.buckets = buckets
-        self.weight = nn.Embedding(vocabulary_size + buckets, n_outputs)
+        self.weight = nn.EmbeddingBag(
+            vocabulary_size + buckets, n_outputs, mode="sum"
+        )
         nn.init.zeros_(self.weight.weight)
 
     def forward(self, ids, lengths):
         """``ids`` (batch, n_steps) token ids, padded past ``lengths``."""
         mask = length_mask(lengths, ids.shape[1]).to(self.weight.weight.dtype)
-        total = (self.weight(ids) * mask[..., None]).sum(1)  # (batch, n_outputs)
-        count = mask.sum(1)
+        rows, real = [ids], [mask]  # the unigrams, then each longer order
         codes = ids
         for n in range(2, self.max_n + 1):
             # codes[:, i] hashes ids[:, i : i + n]; an n-gram is real when
             # its last token is (padding only follows the real steps).
             codes = (codes[:, :-1] * _MULTIPLIER + ids[:, n - 1 :]) % _MODULUS
-            rows = self.vocabulary_size + (codes + n) % self.buckets
-            real = mask[:, n - 1 :]
-            total = total + (self.weight(rows) * real[..., None]).sum(1)
-            count = count + real.sum(1)
+            rows.append(self.vocabulary_size + (codes + n) % self.buckets)
+            real.append(mask[:, n - 1 :])
+        rows, real = torch.cat(rows, 1), torch.cat(real, 1)  # (batch, n_ngrams)
         # Evidence grows with the number of n-grams, but slower than their
         # sum would: a long text is not proportionally more certain.
-        return total / count.clamp(min=1).sqrt()[:, None]
+        weights = real / real.sum(1, keepdim=True).clamp(min=1).sqrt()
+        return self.weight(rows, per_sample_weights=weights)  # one fused call
