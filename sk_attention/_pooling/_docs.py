@@ -217,6 +217,9 @@ default="auto"
         The value used is ``keep_best_``.
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, \
 default="adam"
+        ``"adam"`` and ``"adamw"`` update every weight in one fused kernel
+        where torch has one (CUDA; CPUs from torch 2.4); a class is used as
+        given.
     validation_fraction : float, None or "auto", default="auto"
         Fraction of the training data held out (stratified for
         classification) to report a validation loss; None trains on all.

@@ -212,6 +212,9 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         starts the schedule again.
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, \
             default="adam"
+        ``"adam"`` and ``"adamw"`` update every weight in one fused kernel
+        where torch has one (CUDA; CPUs from torch 2.4); a class is used as
+        given.
     validation_fraction : float, None or "auto", default="auto"
         Fraction of the training data held out. Each epoch records its
         ``valid_loss`` and, by greedy decoding of the held-out sources,
