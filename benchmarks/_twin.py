@@ -1,9 +1,13 @@
-"""Hand-tuned plain-PyTorch twins of the AttentionSeq2Seq network (GRU).
+"""Hand-tuned plain-PyTorch twins of the AttentionSeq2Seq network.
 
 The yardsticks of ``bench_seq2seq.py``: the architecture of
-``sk_attention._seq2seq._model`` with ``cell="gru"``, ``num_layers=1``,
+``sk_attention._seq2seq._model`` with ``num_layers=1``,
 ``bidirectional=True`` and additive attention, written as one would write it
-by hand for speed, with no skorch, no estimator and no library code.
+by hand for speed, with no skorch, no estimator and no library code. Each
+twin takes ``cell="gru"`` or ``"lstm"`` (the estimator's default cell); the
+GRU is described below, the LSTM differs only in its gates (four instead of
+three, torch's ``LSTMCell`` arithmetic) and its cell state, which starts at
+zero in the decoder.
 
 :class:`TwinSeq2Seq` is the input-feeding design (``input_feeding=True``):
 
@@ -100,20 +104,47 @@ def bucketed_batches(lengths, batch_size, generator, pool_batches=50):
     return [batches[i] for i in generator.permutation(len(batches))]
 
 
+def cell_update(cell, input_gates, hidden_gates, state):
+    """The gate arithmetic of torch's ``GRUCell`` / ``LSTMCell``.
+
+    ``state`` is ``(h,)`` for a GRU, ``(h, c)`` for an LSTM; so is the result.
+    """
+    if cell == "gru":
+        (hidden,) = state
+        size = hidden.size(1)
+        input_rz, input_n = input_gates.split([2 * size, size], 1)
+        hidden_rz, hidden_n = hidden_gates.split([2 * size, size], 1)
+        reset, update = torch.sigmoid(input_rz + hidden_rz).chunk(2, 1)
+        new = torch.tanh(torch.addcmul(input_n, reset, hidden_n))
+        return (torch.lerp(new, hidden, update),)
+    gates = input_gates + hidden_gates  # (B, 4H)
+    in_gate, forget, _, out = torch.sigmoid(gates).chunk(4, 1)
+    candidate = torch.tanh(gates.chunk(4, 1)[2])
+    cell_state = torch.addcmul(forget * state[1], in_gate, candidate)
+    return out * torch.tanh(cell_state), cell_state
+
+
+def initial_state(cell, hidden):
+    """The decoder's first ``(h,)`` or ``(h, c)``: the bridged state, zero cell."""
+    return (hidden,) if cell == "gru" else (hidden, torch.zeros_like(hidden))
+
+
 class _TwinEncoder(nn.Module):
-    """What both twins share: the embeddings, the bi-GRU encoder, the
+    """What both twins share: the embeddings, the bi-GRU/LSTM encoder, the
     bridge, and :meth:`encode`, which reads the subclass's ``key_layer``,
     ``combine_context`` and ``dropout``. Modules are created in the same
     order as when each twin built them itself, so seeds give the same
     weights."""
 
     def __init__(self, source_vocab, target_vocab, embedding_dim, hidden,
-                 attention_size):
+                 attention_size, cell):
         super().__init__()
         self.hidden = hidden
         self.attention_size = attention_size
+        self.cell = cell
+        self.gates = 3 * hidden if cell == "gru" else 4 * hidden
         self.source_embedding = nn.Embedding(source_vocab, embedding_dim, PAD)
-        self.encoder = nn.GRU(
+        self.encoder = (nn.GRU if cell == "gru" else nn.LSTM)(
             embedding_dim, hidden // 2, batch_first=True, bidirectional=True
         )
         self.bridge = nn.Linear(hidden, hidden)
@@ -124,6 +155,7 @@ class _TwinEncoder(nn.Module):
         embedded = self.dropout(self.source_embedding(source))  # (B, S, E)
         packed = pack_padded_sequence(embedded, lengths, batch_first=True)
         outputs, final = self.encoder(packed)
+        final = final if self.cell == "gru" else final[0]  # h, not c
         values, _ = pad_packed_sequence(outputs, batch_first=True)  # (B, S, H)
         final = torch.cat([final[0], final[1]], dim=-1)  # (B, H)
         steps = torch.arange(values.size(1), device=values.device)
@@ -136,8 +168,9 @@ class _TwinEncoder(nn.Module):
 
 
 class TwinSeq2Seq(_TwinEncoder):
-    """Bi-GRU encoder, bridge, GRU decoder with input feeding and additive
-    attention, attentional vector ``tanh(W_c [h; c])``, output layer."""
+    """Bi-GRU/LSTM encoder, bridge, GRU/LSTM decoder with input feeding and
+    additive attention, attentional vector ``tanh(W_c [h; c])``, output
+    layer."""
 
     def __init__(
         self,
@@ -147,19 +180,20 @@ class TwinSeq2Seq(_TwinEncoder):
         hidden=128,
         attention_size=128,
         dropout=0.1,
+        cell="gru",
     ):
         super().__init__(
-            source_vocab, target_vocab, embedding_dim, hidden, attention_size
+            source_vocab, target_vocab, embedding_dim, hidden, attention_size, cell
         )
-        # GRU input gates: the embedding half (with b_ih) and the feed half.
-        self.gates_embedding = nn.Linear(embedding_dim, 3 * hidden)
-        self.gates_feed = nn.Linear(hidden, 3 * hidden, bias=False)
-        # Everything that reads the hidden state: W_hh (3H, bias b_hh),
+        # Input gates: the embedding half (with b_ih) and the feed half.
+        self.gates_embedding = nn.Linear(embedding_dim, self.gates)
+        self.gates_feed = nn.Linear(hidden, self.gates, bias=False)
+        # Everything that reads the hidden state: W_hh (gates, bias b_hh),
         # W_c1 (H, no bias) and the attention query U (A, no bias), stacked.
         self.from_hidden = nn.Parameter(
-            torch.empty(4 * hidden + attention_size, hidden)
+            torch.empty(self.gates + hidden + attention_size, hidden)
         )
-        self.hidden_bias = nn.Parameter(torch.empty(3 * hidden))
+        self.hidden_bias = nn.Parameter(torch.empty(self.gates))
         self.key_layer = nn.Linear(hidden, attention_size)  # W, b
         self.energy = nn.Parameter(torch.empty(attention_size))  # v
         self.combine_context = nn.Linear(hidden, hidden, bias=False)  # W_c2
@@ -172,66 +206,62 @@ class TwinSeq2Seq(_TwinEncoder):
     def weights(self):
         """Per-batch arrangement: the stacked hidden-side weight (query rows
         doubled) and its bias, the doubled energy, the transposed feed weight."""
-        H = self.hidden
-        weight = torch.cat([self.from_hidden[: 4 * H], 2 * self.from_hidden[4 * H :]])
-        extra = self.hidden_bias.new_zeros(H + self.attention_size)
-        bias = torch.cat([self.hidden_bias, extra])  # (4H + A,)
+        rows = self.gates + self.hidden
+        weight = torch.cat([self.from_hidden[:rows], 2 * self.from_hidden[rows:]])
+        extra = self.hidden_bias.new_zeros(self.hidden + self.attention_size)
+        bias = torch.cat([self.hidden_bias, extra])  # (gates + H + A,)
         return weight, bias, 2 * self.energy, self.gates_feed.weight.t()
 
     def initial_gates(self, hidden, weights):
-        H3 = 3 * self.hidden
-        return F.linear(hidden, weights[0][:H3], weights[1][:H3])  # (B, 3H)
+        rows = self.gates
+        return F.linear(hidden, weights[0][:rows], weights[1][:rows])  # (B, G)
 
-    def step(self, input_gates, hidden_gates, hidden, memory, weights):
-        """One GRU + attention step from precomputed input and hidden gates."""
+    def step(self, input_gates, hidden_gates, recurrent, memory, weights):
+        """One recurrent + attention step from precomputed input and hidden
+        gates; ``recurrent`` is ``(h,)`` or ``(h, c)``. Returns the next
+        state, ``(attentional, hidden gates, *recurrent)``."""
         H, A = self.hidden, self.attention_size
         keys, context_values, negative = memory
         weight, bias, energy, _ = weights
-        input_rz, input_n = input_gates.split([2 * H, H], 1)
-        hidden_rz, hidden_n = hidden_gates.split([2 * H, H], 1)
-        reset, update = torch.sigmoid(input_rz + hidden_rz).chunk(2, 1)
-        new = torch.tanh(torch.addcmul(input_n, reset, hidden_n))  # (B, H)
-        hidden = torch.lerp(new, hidden, update)  # (B, H)
-        hidden_gates, combined, query = F.linear(hidden, weight, bias).split(
-            [3 * H, H, A], 1
-        )  # (B, 3H), (B, H), (B, A)
+        recurrent = cell_update(self.cell, input_gates, hidden_gates, recurrent)
+        hidden_gates, combined, query = F.linear(recurrent[0], weight, bias).split(
+            [self.gates, H, A], 1
+        )  # (B, G), (B, H), (B, A)
         energies = torch.add(keys, query[:, None]).sigmoid_()  # (B, S, A)
         attention = torch.softmax(energies.matmul(energy) + negative, dim=-1)
         combined = torch.baddbmm(combined[:, None], attention[:, None], context_values)
         attentional = torch.tanh(combined[:, 0])  # (B, H)
-        return attentional, hidden_gates, hidden
+        return attentional, hidden_gates, *recurrent
 
     def forward(self, source, lengths, target_input):
         """Teacher-forced logits (B, T, V)."""
         *memory, hidden = self.encode(source, lengths)
         weights = self.weights()
         embedded = self.dropout(self.target_embedding(target_input.t()))  # (T,B,E)
-        input_gates = self.gates_embedding(embedded)  # (T, B, 3H)
-        hidden_gates = self.initial_gates(hidden, weights)
-        feed = hidden.new_zeros(hidden.shape)
+        input_gates = self.gates_embedding(embedded)  # (T, B, G)
+        state = self.start(hidden, weights)
         outputs = []
         for step_gates in input_gates:
+            feed, hidden_gates, *recurrent = state
             gates = torch.addmm(step_gates, feed, weights[3])
-            feed, hidden_gates, hidden = self.step(
-                gates, hidden_gates, hidden, memory, weights
-            )
-            outputs.append(feed)
+            state = self.step(gates, hidden_gates, recurrent, memory, weights)
+            outputs.append(state[0])
         stacked = torch.stack(outputs, dim=1)  # (B, T, H)
         return self.output_layer(self.dropout(stacked))
 
     def start(self, hidden, weights):
-        """The decoding state: (feed, hidden gates, hidden), one row each."""
+        """The decoder state: (feed, hidden gates, h[, c]), one row each."""
         return (
             hidden.new_zeros(hidden.shape),
             self.initial_gates(hidden, weights),
-            hidden,
+            *initial_state(self.cell, hidden),
         )
 
     def next_logits(self, tokens, state, memory, weights):
-        feed, hidden_gates, hidden = state
+        feed, hidden_gates, *recurrent = state
         gates = self.gates_embedding(self.target_embedding(tokens))
         gates = torch.addmm(gates, feed, weights[3])
-        state = self.step(gates, hidden_gates, hidden, memory, weights)
+        state = self.step(gates, hidden_gates, recurrent, memory, weights)
         logits = self.output_layer(state[0])  # (B, V)
         logits[:, :EOS] = float("-inf")  # never pad or start
         return logits, state
@@ -240,8 +270,9 @@ class TwinSeq2Seq(_TwinEncoder):
 class TwinParallelSeq2Seq(_TwinEncoder):
     """The same encoder and attention without input feeding.
 
-    The decoder's GRU reads only the embedding, so under teacher forcing it
-    runs over the whole target in one ``nn.GRU`` call; then the query and
+    The decoder's GRU/LSTM reads only the embedding, so under teacher
+    forcing it runs over the whole target in one ``nn.GRU``/``nn.LSTM``
+    call; then the query and
     the hidden half of the combine layer of every step come from one
     matmul, the attention of every step is one batched computation, and
     ``tanh(W_c1 h + W_c2 c)`` is one ``baddbmm``. Decoding steps the same
@@ -256,11 +287,14 @@ class TwinParallelSeq2Seq(_TwinEncoder):
         hidden=128,
         attention_size=128,
         dropout=0.1,
+        cell="gru",
     ):
         super().__init__(
-            source_vocab, target_vocab, embedding_dim, hidden, attention_size
+            source_vocab, target_vocab, embedding_dim, hidden, attention_size, cell
         )
-        self.decoder = nn.GRU(embedding_dim, hidden, batch_first=True)
+        self.decoder = (nn.GRU if cell == "gru" else nn.LSTM)(
+            embedding_dim, hidden, batch_first=True
+        )
         # What reads the decoder state: W_c1 (H) and the query U (A), stacked.
         self.from_hidden = nn.Linear(hidden, hidden + attention_size, bias=False)
         self.key_layer = nn.Linear(hidden, attention_size)  # W, b
@@ -298,7 +332,9 @@ class TwinParallelSeq2Seq(_TwinEncoder):
         """
         *memory, hidden = self.encode(source, lengths)
         embedded = self.dropout(self.target_embedding(target_input))  # (B, T, E)
-        states, _ = self.decoder(embedded, hidden[None])  # (B, T, H)
+        initial = [part[None] for part in initial_state(self.cell, hidden)]
+        initial = initial[0] if self.cell == "gru" else tuple(initial)
+        states, _ = self.decoder(embedded, initial)  # (B, T, H)
         keys = memory[0]
         steps = max(1, chunk_elements // keys.numel())
         weight, energy = self.query_weight(), 2 * self.energy
@@ -318,7 +354,7 @@ class TwinParallelSeq2Seq(_TwinEncoder):
             self.target_embedding.weight,
             self.decoder.weight_ih_l0,
             self.decoder.bias_ih_l0,
-        )  # (V, 3H)
+        )  # (V, G)
         return (
             gates,
             self.decoder.weight_hh_l0,
@@ -328,22 +364,20 @@ class TwinParallelSeq2Seq(_TwinEncoder):
         )
 
     def start(self, hidden, weights):
-        """The decoding state: (hidden gates, hidden), one row each."""
-        return F.linear(hidden, weights[1], weights[2]), hidden
+        """The decoder state: (hidden gates, h[, c]), one row each."""
+        return F.linear(hidden, weights[1], weights[2]), *initial_state(
+            self.cell, hidden
+        )
 
     def next_logits(self, tokens, state, memory, weights):
-        H = self.hidden
-        hidden_gates, hidden = state
+        hidden_gates, *recurrent = state
         table, weight_hh, bias_hh, query_weight, energy = weights
-        input_rz, input_n = table[tokens].split([2 * H, H], 1)
-        hidden_rz, hidden_n = hidden_gates.split([2 * H, H], 1)
-        reset, update = torch.sigmoid(input_rz + hidden_rz).chunk(2, 1)
-        new = torch.tanh(torch.addcmul(input_n, reset, hidden_n))
-        hidden = torch.lerp(new, hidden, update)  # (B, H)
+        recurrent = cell_update(self.cell, table[tokens], hidden_gates, recurrent)
+        hidden = recurrent[0]  # (B, H)
         attentional = self.attend(hidden, *memory, query_weight, energy)
         logits = self.output_layer(attentional)  # (B, V)
         logits[:, :EOS] = float("-inf")  # never pad or start
-        return logits, (F.linear(hidden, weight_hh, bias_hh), hidden)
+        return logits, (F.linear(hidden, weight_hh, bias_hh), *recurrent)
 
 
 def train_epoch(

@@ -1,9 +1,10 @@
 """Speed of AttentionSeq2Seq against hand-tuned plain-PyTorch twins.
 
 Every side trains the same encoder and attention (bidirectional GRU
-encoder, additive attention, GRU decoder; embedding 64, hidden 128, one
-layer, dropout 0.1, batch 64, Adam, gradient-norm clipping at 1) on the same
-generated dates, in one process, with one torch thread:
+encoder, additive attention, GRU decoder, or LSTMs with ``--cell lstm``;
+embedding 64, hidden 128, one layer, dropout 0.1, batch 64, Adam,
+gradient-norm clipping at 1) on the same generated dates, in one process,
+with one torch thread:
 
 - ours: the public estimator (``AttentionSeq2Seq.fit`` / ``.predict``) with
   its default decoder (no input feeding), so skorch's and the estimator's
@@ -15,7 +16,8 @@ generated dates, in one process, with one torch thread:
   input-feeding design, the decoder stepped by hand;
 - the new twin (``_twin.TwinParallelSeq2Seq``): a plain PyTorch loop of the
   design without input feeding, the decoder one ``nn.GRU`` call over the
-  whole target and the attention of all steps batched;
+  whole target and the attention of all steps batched, its weights updated
+  by torch's fused Adam kernel, as ours are;
 - where the CPU computes bfloat16 natively, ours again with
   ``precision="bfloat16"`` (autocast in training; what ``"auto"`` resolves
   to there from 20,000 pairs on), and the new twin trained under
@@ -41,10 +43,15 @@ better for throughputs):
    tokens on a reversal task of source length 10, 20, 40, 80 and 160, the
    median of 3 epochs per length and side.
 
+Every side uses a GRU, or with ``--cell lstm`` an LSTM, the estimator's
+default cell (on CPUs, oneDNN runs a whole ``nn.LSTM`` layer, forward and
+backward, as one kernel; ``nn.GRU`` steps a loop of small operations).
+
 Run::
 
-    python benchmarks/bench_seq2seq.py            # about 25 minutes
-    python benchmarks/bench_seq2seq.py --quick    # a smoke run, ~1 minute
+    python benchmarks/bench_seq2seq.py               # about 25 minutes
+    python benchmarks/bench_seq2seq.py --cell lstm   # the default cell
+    python benchmarks/bench_seq2seq.py --quick       # a smoke run, ~1 minute
 """
 
 import argparse
@@ -129,9 +136,10 @@ def make_ours(
     device="cpu",
     estimator=AttentionSeq2Seq,
     precision="float32",
+    cell="gru",
 ):
     return estimator(
-        cell="gru",
+        cell=cell,
         attention="additive",
         batch_size=64,
         predict_batch_size=256,
@@ -149,12 +157,18 @@ def make_ours(
     )
 
 
-def make_twin(X, y, lr, seed=0, device="cpu", twin_class=TwinSeq2Seq):
+def make_twin(X, y, lr, seed=0, device="cpu", twin_class=TwinSeq2Seq, cell="gru"):
     torch.manual_seed(seed)
     source_vocab, target_vocab = CharVocabulary(X), CharVocabulary(y)
-    model = twin_class(len(source_vocab), len(target_vocab), 64, 128, 128, 0.1)
+    model = twin_class(
+        len(source_vocab), len(target_vocab), 64, 128, 128, 0.1, cell=cell
+    )
     model = model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    # The new twin updates its weights with torch's fused Adam kernel, as
+    # ours does and as a careful engineer would today; the old twin keeps
+    # the loop over parameters of the design it stands for.
+    fused = twin_class is TwinParallelSeq2Seq and torch.__version__ >= "2.4"
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=fused)
     return model, optimizer, source_vocab, target_vocab
 
 
@@ -171,11 +185,12 @@ def twin_predict(twin, X, max_length, beam_size, device="cpu"):
 class Ours:
     """Our side: the public estimator, one more epoch per ``fit``."""
 
-    def __init__(self, lr, device, meter, estimator, precision="float32"):
+    def __init__(self, lr, device, meter, estimator, precision="float32",
+                 cell="gru"):
         self.timer = EpochCPUTime(meter.clock)
         self.model = make_ours(
             1, self.timer, lr, device=device, estimator=estimator,
-            precision=precision,
+            precision=precision, cell=cell,
         )
         self.precision, self.lr, self.clock = precision, lr, meter.clock
 
@@ -207,8 +222,11 @@ class Ours:
 class Twin:
     """A plain-PyTorch twin (``_twin.py``) and its own data order."""
 
-    def __init__(self, X, y, lr, device, meter, twin_class, autocast=None):
-        self.twin = make_twin(X, y, lr, device=device, twin_class=twin_class)
+    def __init__(self, X, y, lr, device, meter, twin_class, autocast=None,
+                 cell="gru"):
+        self.twin = make_twin(
+            X, y, lr, device=device, twin_class=twin_class, cell=cell
+        )
         self.ids = (
             [self.twin[2].encode(text) for text in X],
             [self.twin[3].encode(text) for text in y],
@@ -271,6 +289,7 @@ def compare(
     twin_autocast=None,
     estimator=AttentionSeq2Seq,
     bfloat16=False,
+    cell="gru",
 ):
     """Train and decode every side, alternating; return the measurements.
 
@@ -280,19 +299,20 @@ def compare(
     twin trained under bfloat16 autocast). ``estimator`` is our side's class
     (``AttentionSeq2Seq`` or one of ``sk_attention.distributed``);
     ``twin_autocast`` a dtype the twins train under with
-    :func:`torch.autocast`. Each result is a dict keyed by side.
+    :func:`torch.autocast`; ``cell`` every side's recurrent cell. Each
+    result is a dict keyed by side.
     """
     n_tokens = sum(len(target) + 1 for target in y)  # the end token counts
     sides = {
-        "ours": Ours(lr, device, meter, estimator),
-        "twin": Twin(X, y, lr, device, meter, TwinSeq2Seq, twin_autocast),
+        "ours": Ours(lr, device, meter, estimator, cell=cell),
+        "twin": Twin(X, y, lr, device, meter, TwinSeq2Seq, twin_autocast, cell),
         "new_twin": Twin(X, y, lr, device, meter, TwinParallelSeq2Seq,
-                         twin_autocast),
+                         twin_autocast, cell),
     }
     if bfloat16:
-        sides["ours_bf16"] = Ours(lr, device, meter, estimator, "bfloat16")
+        sides["ours_bf16"] = Ours(lr, device, meter, estimator, "bfloat16", cell)
         sides["new_twin_bf16"] = Twin(
-            X, y, lr, device, meter, TwinParallelSeq2Seq, torch.bfloat16
+            X, y, lr, device, meter, TwinParallelSeq2Seq, torch.bfloat16, cell
         )
     names = list(sides)
     peak = dict.fromkeys(names, 0.0)
@@ -320,7 +340,7 @@ def compare(
     return train, decode, peak, accuracy
 
 
-def scaling(lengths, n_sequences, lr, repeats=3):
+def scaling(lengths, n_sequences, lr, repeats=3, cell="gru"):
     """CPU seconds of one training epoch per source length, every side.
 
     Each length is measured ``repeats`` times, the side that goes first
@@ -339,10 +359,10 @@ def scaling(lengths, n_sequences, lr, repeats=3):
             for side in rotated(list(seconds), repeat):
                 if side == "ours":
                     timer = EpochCPUTime()
-                    make_ours(1, timer, lr).fit(X, y)
+                    make_ours(1, timer, lr, cell=cell).fit(X, y)
                     seconds["ours"].append(timer.seconds[-1])
                     continue
-                twin = Twin(X, y, lr, "cpu", CPUMeter, twins[side])
+                twin = Twin(X, y, lr, "cpu", CPUMeter, twins[side], cell=cell)
                 seconds[side].append(twin.train_epoch(X, y))
         medians = {side: median(values) for side, values in seconds.items()}
         rows.append((length, medians, n_sequences, n_tokens))
@@ -424,6 +444,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a fast smoke run")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--cell", choices=["gru", "lstm"], default="gru",
+        help="every side's recurrent cell (lstm: the estimator's default)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     n_train, n_test, epochs, runs, n_scale = (
@@ -432,20 +456,21 @@ def main():
     print(
         f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
         f"{platform.processor() or platform.machine()}, torch {torch.__version__},"
-        f" {torch.get_num_threads()} thread(s)"
+        f" {torch.get_num_threads()} thread(s), cell={args.cell}"
     )
     X, y = make_dates(n_train, random_state=0)
     X_test, y_test = make_dates(n_test, random_state=1)
     lr = 3e-3
     bfloat16 = native_bfloat16("cpu")
     train, decode, peak, accuracy = compare(
-        X, y, X_test, y_test, epochs, runs, lr, bfloat16=bfloat16
+        X, y, X_test, y_test, epochs, runs, lr, bfloat16=bfloat16, cell=args.cell
     )
     report(train, decode, peak, accuracy, scale_rows=[])
     if not bfloat16:
         print("\nThis CPU has no native bfloat16: no bfloat16 line.")
     scale_rows = scaling(
-        (10, 20, 40, 80, 160), n_scale, lr, repeats=1 if args.quick else 3
+        (10, 20, 40, 80, 160), n_scale, lr, repeats=1 if args.quick else 3,
+        cell=args.cell,
     )
     report_scaling(scale_rows)
 
