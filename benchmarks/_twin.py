@@ -119,7 +119,8 @@ def cell_update(cell, input_gates, hidden_gates, state):
         return (torch.lerp(new, hidden, update),)
     gates = input_gates + hidden_gates  # (B, 4H)
     in_gate, forget, _, out = torch.sigmoid(gates).chunk(4, 1)
-    candidate = torch.tanh(gates.chunk(4, 1)[2])
+    size = state[0].size(1)
+    candidate = torch.tanh(gates[:, 2 * size : 3 * size])
     cell_state = torch.addcmul(forget * state[1], in_gate, candidate)
     return out * torch.tanh(cell_state), cell_state
 
