@@ -23,7 +23,7 @@ SMALL = {
 }
 LARGE = {
     "input_feeding": False, "embedding_dim": 128, "hidden_size": 256,
-    "num_layers": 2, "dropout": 0.2,
+    "num_layers": 2, "dropout": 0.1,
     "label_smoothing": 0.1, "lr": 2e-3, "lr_patience": 0,
     "precision": "bfloat16" if native_bfloat16("cpu") else "float32",
     "max_epochs": 20, "validation_fraction": 0.1, "early_stopping": True,
@@ -129,7 +129,7 @@ def test_fit_builds_what_the_rules_resolve(reversal_data, monkeypatch):
     decoder = model.module_.decoder
     assert decoder.hidden_size == 64 and len(decoder.cells) == 2
     assert not decoder.input_feeding
-    assert decoder.embedding_dim == 128 and decoder.dropout.p == 0.2
+    assert decoder.embedding_dim == 128 and decoder.dropout.p == 0.1
     assert model.net_.criterion_.label_smoothing == 0.1
     assert model.net_.optimizer_.param_groups[0]["lr"] == 2e-3
     # A clone has the parameters, not what they resolved to.
