@@ -13,7 +13,12 @@ from sk_attention import AttentionSeq2Seq
 from sk_attention._base import TrainingData
 from sk_attention._persistence import model_digest
 from sk_attention._seq2seq import _sizing
-from sk_attention._seq2seq._sizing import LARGE_DATA, SIZE_RULES, native_bfloat16
+from sk_attention._seq2seq._sizing import (
+    LARGE_DATA,
+    LONG_BUDGET,
+    SIZE_RULES,
+    native_bfloat16,
+)
 
 SMALL = {
     "input_feeding": True, "embedding_dim": 64, "hidden_size": 128,
@@ -86,6 +91,19 @@ def test_the_rules_switch_to_the_larger_model_at_large_data():
     large = TrainingData(range(LARGE_DATA))
     assert SIZE_RULES["lr"](transformer, None, large) == 1e-3
     assert SIZE_RULES["precision"](transformer, None, large) == "float32"
+
+
+def test_a_budget_of_an_hour_widens_the_recurrent_model_on_large_data():
+    def width(n_pairs, **params):
+        model = AttentionSeq2Seq(**params)
+        return SIZE_RULES["hidden_size"](model, None, TrainingData(range(n_pairs)))
+
+    assert width(LARGE_DATA, max_time=LONG_BUDGET) == 512
+    assert width(LARGE_DATA, max_time=LONG_BUDGET - 1) == 256
+    assert width(LARGE_DATA) == 256  # no budget: the epoch bound ends training
+    # Few pairs keep the small model, and the Transformer its width.
+    assert width(LARGE_DATA - 1, max_time=LONG_BUDGET) == 128
+    assert width(LARGE_DATA, max_time=LONG_BUDGET, architecture="transformer") == 256
 
 
 def test_bfloat16_training_is_autocast_and_evaluation_stays_float32(reversal_data):
