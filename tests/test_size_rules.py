@@ -93,17 +93,22 @@ def test_the_rules_switch_to_the_larger_model_at_large_data():
     assert SIZE_RULES["precision"](transformer, None, large) == "float32"
 
 
-def test_a_budget_of_an_hour_widens_the_recurrent_model_on_large_data():
+def test_an_hour_in_bfloat16_widens_the_recurrent_model_on_large_data():
     def width(n_pairs, **params):
         model = AttentionSeq2Seq(**params)
-        return SIZE_RULES["hidden_size"](model, None, TrainingData(range(n_pairs)))
+        return _resolve_in_order(model, n_pairs)["hidden_size"]
 
-    assert width(LARGE_DATA, max_time=LONG_BUDGET) == 512
-    assert width(LARGE_DATA, max_time=LONG_BUDGET - 1) == 256
-    assert width(LARGE_DATA) == 256  # no budget: the epoch bound ends training
+    hour = {"max_time": LONG_BUDGET, "precision": "bfloat16"}
+    assert width(LARGE_DATA, **hour) == 512
+    assert width(LARGE_DATA, **{**hour, "max_time": LONG_BUDGET - 1}) == 256
+    assert width(LARGE_DATA, **{**hour, "max_time": None}) == 256
+    assert width(LARGE_DATA, **{**hour, "precision": "float32"}) == 256
+    # "auto" precision widens where it resolves to bfloat16.
+    auto = 512 if native_bfloat16("cpu") else 256
+    assert width(LARGE_DATA, max_time=LONG_BUDGET) == auto
     # Few pairs keep the small model, and the Transformer its width.
-    assert width(LARGE_DATA - 1, max_time=LONG_BUDGET) == 128
-    assert width(LARGE_DATA, max_time=LONG_BUDGET, architecture="transformer") == 256
+    assert width(LARGE_DATA - 1, **hour) == 128
+    assert width(LARGE_DATA, **hour, architecture="transformer") == 256
 
 
 def test_bfloat16_training_is_autocast_and_evaluation_stays_float32(reversal_data):

@@ -109,8 +109,9 @@ class AttentionSeq2Seq(OutputsMixin, AttentionEstimator):
         ``bidirectional=True`` each encoder direction has ``hidden_size // 2``
         units (so it must be even). Transformer: the model size (embeddings
         and every layer's output), a multiple of ``num_heads``. ``"auto"``:
-        128 below 20,000 training pairs, else 256, and for the RNN 512 when
-        ``max_time`` is an hour (3600) or more.
+        128 below 20,000 training pairs, else 256, and for the RNN in
+        bfloat16 (``precision``) 512 when ``max_time`` is an hour (3600) or
+        more.
     attention_size : int, default=None
         RNN only. Hidden size of the scoring network of ``"additive"`` and
         ``"gated"`` attention; None uses ``hidden_size``.
