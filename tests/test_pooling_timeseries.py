@@ -62,15 +62,22 @@ def test_small_and_large_sets_get_about_the_same_updates(n_samples, batch_size):
     assert clf.get_params()["max_epochs"] == "auto"
 
 
-def test_long_series_get_fewer_epochs_within_the_step_budget():
+def test_long_series_get_fewer_epochs_within_the_step_budget(monkeypatch):
+    # A smaller step budget, so that a quick fit reaches it: 12 epochs of
+    # 500,000 steps, where 3,000 updates would take 300.
+    monkeypatch.setattr(_recipe, "SERIES_STEPS", 6_000_000)
     rng = np.random.RandomState(0)
-    X = rng.normal(size=(20, 1, 30_000)).astype(np.float32)
+    X = rng.normal(size=(20, 1, 25_000)).astype(np.float32)
     y = np.arange(20) % 2
     clf = AttentionPoolingClassifier(
         encoder="fcn", input_layout="channels_first", max_time=0.1, **SMALL
     ).fit(X, y)
-    assert clf.max_epochs_ == _recipe.MIN_SERIES_EPOCHS  # 600,000 steps an epoch
+    assert clf.max_epochs_ == 12
     assert len(clf.history_) == 1
+    # Never fewer than the least number of epochs.
+    monkeypatch.setattr(_recipe, "SERIES_STEPS", 1_000_000)
+    clf.fit(X, y)
+    assert clf.max_epochs_ == _recipe.MIN_SERIES_EPOCHS
 
 
 def test_bags_keep_the_earlier_training_and_text_its_own():

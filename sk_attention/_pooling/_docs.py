@@ -176,7 +176,7 @@ default="auto"
         ``"auto"``: for text, enough epochs for about 4,000 updates, at
         least 10 and at most 100 (``ceil(4000 / batches per epoch)``); for
         numeric sequences read by an encoder (time series), enough epochs
-        for about 3,000 updates, as long as the network sees at most 5
+        for about 3,000 updates, as long as the network sees at most 50
         million steps in all (long or many series get fewer epochs, never
         fewer than 10); 100 for bags and sets (``encoder=None``). The value
         used is ``max_epochs_``; ``max_time`` may end training sooner.
