@@ -6,12 +6,12 @@ training pairs (see ``AttentionEstimator._auto_rules``). Below
 pairs learn in a minute or two and a larger network only overfits them.
 From :data:`LARGE_DATA` pairs on, a wider, two-layer network with label
 smoothing learns more per CPU-minute, and a higher peak learning rate
-gets there sooner; a time budget of an hour or more
-(:data:`LONG_BUDGET`) in bfloat16 buys a still wider recurrent network. The decoder
-feeds its attentional vector back on small data, where that learns more
-per epoch and per CPU-second, and trains all steps at once from
-:data:`LARGE_DATA` pairs on, where epochs are what cost (the sizing section
-of the user guide and the benchmarks page measure both sides of the rule).
+gets there sooner; a time budget of an hour or more (:data:`LONG_BUDGET`)
+in bfloat16 buys a still wider recurrent network. The decoder feeds its
+attentional vector back on small data, where that learns more per epoch
+and per CPU-second, and trains all steps at once from :data:`LARGE_DATA`
+pairs on, where epochs are what cost (the sizing section of the user guide
+and the benchmarks page measure both sides of the rule).
 
 With ``max_time`` the time budget, not an epoch count, ends training, and
 the learning rate anneals to zero at its end, so the last epoch is the one
@@ -64,14 +64,17 @@ LONG_BUDGET = 3600
 LONG_BUDGET_WIDTH = 512
 
 
+_width_by_size = _by_size(128, 256)
+
+
 def _hidden_size(estimator, encoding, training):
-    if not _is_large(training):
-        return 128
     long_budget = estimator.max_time is not None and estimator.max_time >= LONG_BUDGET
     recurrent_bfloat16 = (
         estimator.architecture == "rnn" and estimator.precision == "bfloat16"
     )
-    return LONG_BUDGET_WIDTH if long_budget and recurrent_bfloat16 else 256
+    if _is_large(training) and long_budget and recurrent_bfloat16:
+        return LONG_BUDGET_WIDTH
+    return _width_by_size(estimator, encoding, training)
 
 
 def _dropout(estimator, encoding, training):
