@@ -101,7 +101,7 @@ def test_time_series_get_the_fcn_recipe():
     clf = AttentionPoolingClassifier(encoder="fcn", max_epochs=2, **SMALL).fit(X, y)
     assert resolved(clf, RECIPE) == {
         "scaling": "series", "attention": "mean", "dropout": 0.0,
-        "batch_size": 4, "max_epochs": 2, "lr_schedule": "plateau",
+        "batch_size": 4, "max_epochs": 2, "lr_schedule": "cosine",
         "keep_best": True,
     }
     assert (clf.early_stopping_, clf.validation_fraction_) == (False, None)
@@ -118,7 +118,7 @@ def test_time_series_get_the_fcn_recipe():
     assert resolved(conv.fit(X, y))["attention"] == "gated"
     assert AttentionPoolingClassifier(encoder="conv", max_epochs=1).fit(
         X[:8], y[:8]).encoder_size_ == 64
-    assert conv.batch_size_ == 4 and conv.lr_schedule_ == "plateau"
+    assert conv.batch_size_ == 4 and conv.lr_schedule_ == "cosine"
 
 
 class _BatchLengths(Callback):
@@ -158,7 +158,8 @@ def test_the_plateau_schedule_halves_the_rate_down_to_a_tenth():
     X = np.zeros((30, 8, 1), dtype=np.float32)  # nothing to learn: a plateau
     y = np.arange(30) % 3
     settings = dict(encoder="fcn", max_epochs=40, batch_size=30, lr=1e-2, **SMALL)
-    plateau = AttentionPoolingClassifier(**settings).fit(X, y)
+    plateau = AttentionPoolingClassifier(lr_schedule="plateau", **settings)
+    plateau.fit(X, y)
     rate = plateau.net_.optimizer_.param_groups[0]["lr"]
     halvings = math.log2(1e-2 / rate)
     # Halved at least twice (patience 5 epochs), never below lr / 10.
@@ -166,6 +167,31 @@ def test_the_plateau_schedule_halves_the_rate_down_to_a_tenth():
     assert rate == pytest.approx(1e-3) or (halvings >= 2 and halvings.is_integer())
     constant = AttentionPoolingClassifier(lr_schedule="constant", **settings)
     assert constant.fit(X, y).net_.optimizer_.param_groups[0]["lr"] == 1e-2
+
+
+class _Rates(Callback):
+    """Records the learning rate each epoch trains at."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.rates = []
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.rates.append(net.optimizer_.param_groups[0]["lr"])
+
+
+def test_the_cosine_schedule_anneals_the_rate_to_zero_over_the_epochs():
+    X, y = shapes(20)
+    record = _Rates()
+    clf = AttentionPoolingClassifier(
+        encoder="fcn", max_epochs=8, lr=1e-2, callbacks=[record], **SMALL
+    ).fit(X, y)
+    assert clf.lr_schedule_ == "cosine"  # the time-series default
+    cosine = [1e-2 * (1 + math.cos(math.pi * k / 8)) / 2 for k in range(8)]
+    assert record.rates == pytest.approx(cosine)
+    # Bags keep their constant rate.
+    bags = AttentionPoolingClassifier(max_epochs=3, callbacks=[record], **SMALL)
+    assert bags.fit(X, y).lr_schedule_ == "constant"
+    assert record.rates == [bags.lr] * 3
 
 
 class _Weights(Callback):

@@ -146,14 +146,15 @@ def test_pooling_with_max_time_anneals_its_constant_rate():
     assert model.net_.optimizer_.param_groups[0]["lr"] < model.lr
 
 
-def test_pooling_plateau_schedule_gives_way_to_max_time():
+@pytest.mark.parametrize("schedule", ["cosine", "plateau"])
+def test_pooling_epoch_schedules_give_way_to_max_time(schedule):
     from sk_attention import AttentionPoolingClassifier
 
     rng = np.random.RandomState(0)
     series = rng.randn(24, 16).astype("float32")
     labels = (series.mean(1) > 0).astype(int)
     settings = dict(
-        encoder="fcn", encoder_size=8, lr_schedule="plateau", random_state=0
+        encoder="fcn", encoder_size=8, lr_schedule=schedule, random_state=0
     )
     timed = AttentionPoolingClassifier(max_epochs=1000, max_time=1.0, **settings)
     names = [name for name, _ in timed.fit(series, labels).net_.callbacks_]

@@ -11,7 +11,7 @@ kind of input ``fit`` got (:func:`input_kind`):
   so that a few thousand sentences and forty thousand words both train in
   minutes;
 - numeric sequences read by an encoder (time series): the recipe of
-  :mod:`._recipe`, small batches and thousands of updates, a plateau
+  :mod:`._recipe`, small batches and thousands of updates, a cosine
   schedule and the best epoch's weights;
 - numeric bags and sets (``encoder=None``): the fixed values these settings
   had before they could be ``"auto"``, so that models of bags train as
@@ -267,7 +267,7 @@ def max_epochs_rule(estimator, encoding, training):
 
 def lr_schedule_rule(estimator, encoding, training):
     if input_kind(estimator, encoding) == SERIES:
-        return "plateau"
+        return "cosine"
     return BAG_SETTINGS["lr_schedule"]
 
 

@@ -83,7 +83,7 @@ class BaseAttentionPooling(AttentionEstimator):
         "scaling": [StrOptions({"global", "feature", "series", AUTO}), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({AUTO})],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({AUTO})],
-        "lr_schedule": [StrOptions({"constant", "plateau", AUTO})],
+        "lr_schedule": [StrOptions({"constant", "cosine", "plateau", AUTO})],
         "keep_best": ["boolean", StrOptions({AUTO})],
         "encoder": [StrOptions(set(SEQUENCE_ENCODERS)), None],
         "encoder_size": [Interval(Integral, 1, None, closed="left")],

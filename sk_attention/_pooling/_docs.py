@@ -199,15 +199,19 @@ default="auto"
         an epoch, which at the network's rate barely moves its vector
         (:doc:`/benchmarks` compares the two rates). ``lr`` for numeric
         input, which has no embedding. The value used is ``embedding_lr_``.
-    lr_schedule : {"constant", "plateau"} or "auto", default="auto"
+    lr_schedule : {"constant", "cosine", "plateau"} or "auto", default="auto"
+        ``"cosine"``: epoch ``k`` of ``max_epochs`` trains at
+        ``lr * (1 + cos(pi * k / max_epochs)) / 2``, from ``lr`` down to
+        almost zero in the last epoch (torch's ``CosineAnnealingLR``).
         ``"plateau"``: halve the learning rate when the training loss (the
         validation loss with ``validation_fraction``) has not improved for
         ``max(5, max_epochs // 40)`` epochs, down to ``lr / 10`` (skorch's
         ``LRScheduler`` with ``ReduceLROnPlateau``). ``"constant"``: keep
-        ``lr``. ``"auto"``: ``"plateau"`` for numeric sequences read by an
-        encoder (time series), ``"constant"`` for text and for bags and
-        sets. ``max_time`` replaces either
-        with its own schedule. The value used is ``lr_schedule_``.
+        ``lr``. ``"auto"``: ``"cosine"`` for numeric sequences read by an
+        encoder (time series), whose epochs the recipe fixes in advance;
+        ``"constant"`` for text and for bags and sets. ``max_time``
+        replaces any of them with its own schedule. The value used is
+        ``lr_schedule_``.
     keep_best : bool or "auto", default="auto"
         At the end of training, restore the weights of the epoch with the
         lowest training loss (validation loss with ``validation_fraction``)
