@@ -15,7 +15,8 @@ library code:
 
 Switches (``norm``, ``pool``, ``dropout``, ``znorm``, ``schedule``,
 ``keep_best``, ``width``) turn one ingredient at a time into what the
-attention pooling estimators did before, for ablations.
+attention pooling estimators did before, or do now (``schedule="cosine"``),
+for ablations.
 """
 
 import copy
@@ -126,12 +127,14 @@ class _ChannelLayerNorm(nn.LayerNorm):
 
 def fit_fcn(X, y, *, updates, batch_size=None, lr=1e-3, width=128,
             norm="batch", pool="average", dropout=0.0, znorm=True,
-            schedule=True, patience=None, keep_best=True, seed=0,
+            schedule="plateau", patience=None, keep_best=True, seed=0,
             evaluate=None, milestones=()):
     """Train an FCN; ``(model, curve)``.
 
     ``X`` is a list of ``(time_i, channels)`` arrays and ``y`` integer codes.
-    Training runs ``ceil(updates / batches per epoch)`` epochs.
+    Training runs ``ceil(updates / batches per epoch)`` epochs. ``schedule``:
+    "plateau" (the published halving), "cosine" (to zero over the epochs,
+    stepped after each, as ``lr_schedule="cosine"``) or None (constant).
     ``evaluate(model)`` is called with the weights that would be returned
     (the best so far with ``keep_best``) after the epoch where each of
     ``milestones`` updates is reached; ``curve`` holds ``(updates, value)``.
@@ -157,8 +160,11 @@ def fit_fcn(X, y, *, updates, batch_size=None, lr=1e-3, width=128,
     batches = -(-n // batch_size)
     epochs = -(-updates // batches)
     patience = patience or max(5, epochs // 40)
-    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, factor=0.5, patience=patience, min_lr=1e-4)
+    if schedule == "plateau":
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, factor=0.5, patience=patience, min_lr=1e-4)
+    elif schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs)
     best_loss, best_state = np.inf, None
     curve, pending, done = [], sorted(milestones), 0
     for _ in range(epochs):
@@ -175,8 +181,10 @@ def fit_fcn(X, y, *, updates, batch_size=None, lr=1e-3, width=128,
             total += loss.item() * len(batch)
             done += 1
         total /= n
-        if schedule:
-            plateau.step(total)
+        if schedule == "plateau":
+            scheduler.step(total)
+        elif schedule == "cosine":
+            scheduler.step()
         if total < best_loss:
             best_loss = total
             if keep_best:

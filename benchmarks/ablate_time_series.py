@@ -5,7 +5,10 @@ z-normalisation, conv 128/k8 -> 256/k5 -> 128/k3 with BatchNorm, global
 average pooling, no dropout, Adam 1e-3 halved on a training-loss plateau,
 batch ``min(n // 10, 16)``, lowest-training-loss weights kept), each variant
 turns one ingredient into what ``encoder="conv"`` did before this
-comparison, and the last one trains that network itself in the same loop.
+comparison, and the last one trains that network itself in the same loop;
+"cosine learning rate" is the schedule the estimators use now (a cosine to
+zero over the epochs of the largest ``--updates``, so only its last column
+is the end of a schedule).
 Scoring: accuracy on the standard test split of aeon's bundled sets, for
 the weights the recipe would return after each number of updates (one
 training run per variant and set); CPU seconds (``time.process_time``) of
@@ -37,7 +40,8 @@ VARIANTS = {
     "scaled-dot attention from average": {"pool": "dot from average"},
     "dropout 0.2": {"dropout": 0.2},
     "global scaling": {"znorm": False},
-    "constant lr, last weights": {"schedule": False, "keep_best": False},
+    "constant lr, last weights": {"schedule": None, "keep_best": False},
+    "cosine learning rate": {"schedule": "cosine"},
     "batch 32": {"batch_size": 32},
     "earlier conv network": {"norm": "ours", "width": 64},
     "earlier conv network, dropout 0.2": {"norm": "ours", "dropout": 0.2},
