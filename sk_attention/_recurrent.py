@@ -121,6 +121,7 @@ def _run_one(rnn, inputs, suffix):
     lstm = isinstance(rnn, nn.LSTM)
     state = (zeros, zeros) if lstm else zeros
     # (input, hx, params, has_biases, num_layers, dropout, train,
-    #  bidirectional, batch_first), as nn.GRU / nn.LSTM call it.
+    #  bidirectional, batch_first), as nn.GRU / nn.LSTM call it. cuDNN keeps
+    # what its backward pass needs only when told it is training.
     run = torch.lstm if lstm else torch.gru
-    return run(inputs, state, weights, True, 1, 0.0, False, False, True)[0]
+    return run(inputs, state, weights, True, 1, 0.0, rnn.training, False, True)[0]

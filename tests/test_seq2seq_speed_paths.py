@@ -15,6 +15,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from sk_attention._search import beam_search, greedy_search
 from sk_attention._seq2seq._encoder import Encoder
+from sk_attention._seq2seq._model import _FUSED_RECURRENCE
 from sk_attention._text import EOS, PAD
 
 
@@ -266,3 +267,26 @@ def test_without_input_feeding_the_training_pass_has_no_loop_over_steps():
         operator_calls(module, 4)  # the first call does one-off work
         short, long = operator_calls(module, 8), operator_calls(module, 32)
         assert (short == long) != input_feeding, (input_feeding, short, long)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_the_fused_kernels_are_told_whether_the_model_trains(cell, monkeypatch):
+    # cuDNN keeps what its backward pass needs only when told it is training;
+    # told otherwise, training on a GPU fails. The CPU kernels ignore the
+    # flag, so the flag itself is checked, for the encoder and the decoder.
+    flags = []
+    fused = getattr(torch, cell)
+
+    def recording(*args):
+        flags.append(args[6])  # (input, hx, params, biases, layers, p, train, ...)
+        return fused(*args)
+
+    monkeypatch.setattr(torch, cell, recording)
+    monkeypatch.setitem(_FUSED_RECURRENCE, cell, recording)
+    module = make_module(cell, "dot", 2, input_feeding=False)
+    source, lengths, target_input = make_batch()
+    for training in (True, False):
+        flags.clear()
+        module.train(training)(source, lengths, target_input)
+        # Each encoder layer and direction, then all the decoder's layers.
+        assert len(flags) == 2 * 2 + 1 and set(flags) == {training}
