@@ -89,6 +89,17 @@ def test_padding_never_changes_a_sample(encoder, grad):
             assert torch.all(weights[row, :, length:] == 0)
 
 
+@pytest.mark.parametrize("encoder", [*ENCODERS, None])
+def test_an_encoder_is_a_torch_module_like_any_other(encoder):
+    # Its declared estimator settings must not hide nn.Module.parameters():
+    # users and optimizers reach the weights of a part of the network.
+    net = tiny_pooling_net(3, 2, encoder=encoder, encoder_size=8, encoder_heads=2,
+                           encoder_layers=2, kernel_size=3)
+    weights = list(net.embedding.parameters())
+    assert weights and all(w.requires_grad for w in weights)
+    assert {id(w) for w in weights} <= {id(w) for w in net.parameters()}
+
+
 @pytest.mark.parametrize("encoder", ENCODERS)
 def test_a_sample_alone_equals_it_among_longer_ones(encoder, order_data):
     (X, y), _ = order_data

@@ -371,7 +371,7 @@ class BaseAttentionPooling(AttentionEstimator):
             **{name: getattr(self, name) for name in _ENCODER_SIZES},
         }
         # Only the sizes the encoder uses: another one changes no network.
-        declared = encoder_class(self.encoder).parameters
+        declared = encoder_class(self.encoder).estimator_parameters
         params = {
             "n_features": encoding["n_features_in_"] or 1,
             "n_outputs": encoding["_n_outputs"],

@@ -6,7 +6,8 @@ the same interface and knows nothing of scikit-learn:
 
 ``__init__(input_size, **parameters)``
     ``parameters`` are the estimator parameters the class declares in its
-    ``parameters`` attribute, under the same names.
+    ``estimator_parameters`` attribute, under the same names (not
+    ``parameters``, which would hide :meth:`torch.nn.Module.parameters`).
 ``forward(X, lengths, mask)``
     ``X`` is ``(batch, n_steps, input_size)``, ``lengths`` ``(batch,)`` and
     ``mask`` the boolean ``(batch, n_steps)`` mask of the real steps; it
@@ -50,7 +51,7 @@ class StepMLP(nn.Sequential):
     With no hidden layer the states are the input itself.
     """
 
-    parameters = ("hidden_layer_sizes", "dropout")
+    estimator_parameters = ("hidden_layer_sizes", "dropout")
     chunk_scale = 1
 
     def __init__(self, input_size, hidden_layer_sizes=(64, 64), dropout=0.0):
@@ -76,7 +77,7 @@ class _RecurrentEncoder(nn.Module):
     way padding never reaches a real step's state.
     """
 
-    parameters = ("encoder_size", "encoder_layers", "dropout")
+    estimator_parameters = ("encoder_size", "encoder_layers", "dropout")
     cell = None  # nn.GRU or nn.LSTM, set by the subclasses
     # Steps run one after another, each kernel call's fixed cost shared by the
     # chunk's rows: larger chunks predict faster (bench_pooling.py, section 4).
@@ -128,7 +129,7 @@ class ConvEncoder(nn.Module):
     of an unpadded sequence is: padding never changes a real step.
     """
 
-    parameters = ("encoder_size", "encoder_layers", "kernel_size", "dropout")
+    estimator_parameters = ("encoder_size", "encoder_layers", "kernel_size", "dropout")
     chunk_scale = 1
 
     def __init__(
@@ -188,7 +189,7 @@ class FCNEncoder(nn.Module):
     on padding steps, so padding never changes a real step.
     """
 
-    parameters = ("encoder_size", "dropout")
+    estimator_parameters = ("encoder_size", "dropout")
     chunk_scale = 1
     kernel_sizes = (8, 5, 3)
 
@@ -263,7 +264,9 @@ class TransformerEncoder(nn.Module):
     change a real step.
     """
 
-    parameters = ("encoder_size", "encoder_layers", "encoder_heads", "dropout")
+    estimator_parameters = (
+        "encoder_size", "encoder_layers", "encoder_heads", "dropout"
+    )
     chunk_scale = 1
 
     def __init__(
@@ -349,7 +352,7 @@ def encoder_class(name):
 
     Examples
     --------
-    >>> encoder_class("conv").parameters
+    >>> encoder_class("conv").estimator_parameters
     ('encoder_size', 'encoder_layers', 'kernel_size', 'dropout')
     >>> encoder_class(None).__name__
     'StepMLP'

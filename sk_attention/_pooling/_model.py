@@ -193,7 +193,7 @@ default=None
         )
         needed = [
             "embedding_dim" if self.token_input else "scaling",
-            *encoder_type.parameters,
+            *encoder_type.estimator_parameters,
         ]
         missing = [name for name in needed if settings[name] is None]
         if missing:
@@ -217,9 +217,8 @@ default=None
                     self.tokens.weight.mul_(0.1)
         # Named "embedding" for every encoder: files of the per-step MLP
         # saved before encoders existed keep loading.
-        self.embedding = encoder_type(
-            width, **{name: settings[name] for name in encoder_type.parameters}
-        )
+        sizes = encoder_type.estimator_parameters
+        self.embedding = encoder_type(width, **{name: settings[name] for name in sizes})
         width = self.embedding.output_size
         self.embedding_size = width
         self.num_heads = num_heads
