@@ -315,6 +315,12 @@ def test_a_batch_without_padding_trains_as_the_masked_one():
     torch.testing.assert_close(fused, masked, rtol=1e-4, atol=1e-5)
     for first, second in zip(nets[0].buffers(), nets[1].buffers()):
         torch.testing.assert_close(first, second, rtol=1e-4, atol=1e-6)
+    # And the same gradients: the masked statistics pass theirs on too.
+    weights = torch.randn_like(fused)
+    (fused * weights).sum().backward()
+    (masked * weights).sum().backward()
+    for first, second in zip(nets[0].parameters(), nets[1].parameters()):
+        torch.testing.assert_close(first.grad, second.grad, rtol=1e-4, atol=1e-5)
 
 
 def test_fit_without_y_accepts_series_scaling():

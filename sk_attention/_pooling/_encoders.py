@@ -136,16 +136,15 @@ class ConvEncoder(nn.Module):
         self, input_size, encoder_size=64, encoder_layers=2, kernel_size=5, dropout=0.0
     ):
         super().__init__()
-        self.projection = nn.Conv1d(input_size, encoder_size, kernel_size)
+        self.projection = _same_length_convolution(
+            input_size, encoder_size, kernel_size
+        )
         self.norms = nn.ModuleList(
             nn.LayerNorm(encoder_size) for _ in range(encoder_layers)
         )
         self.convolutions = nn.ModuleList(
-            nn.Conv1d(
-                encoder_size,
-                encoder_size,
-                kernel_size,
-                dilation=2**layer,
+            _same_length_convolution(
+                encoder_size, encoder_size, kernel_size, dilation=2**layer
             )
             for layer in range(encoder_layers)
         )
@@ -165,16 +164,33 @@ class ConvEncoder(nn.Module):
         return states
 
 
+def _same_length_convolution(in_channels, out_channels, kernel_size, dilation=1):
+    """An ``nn.Conv1d`` that pads itself by the symmetric part of "same".
+
+    :func:`_same_length` adds the one step an even kernel needs beyond it.
+    The convolution's own padding costs no copy of its input, which an
+    explicit pad of a wide input does, in the forward and backward pass.
+    """
+    total = dilation * (kernel_size - 1)
+    return nn.Conv1d(
+        in_channels, out_channels, kernel_size, dilation=dilation, padding=total // 2
+    )
+
+
 def _same_length(convolution, inputs):
     """``convolution`` with zero padding that keeps the length, as ``"same"``.
 
-    Padded explicitly (the left side gets the smaller half, as torch's
-    ``padding="same"`` does) because ONNX Runtime cannot run a dilated
-    convolution exported with ``"same"`` padding.
+    What the convolution does not pad itself is padded explicitly, the left
+    side getting the smaller half as torch's ``padding="same"`` does. Not
+    ``"same"`` itself: ONNX Runtime cannot run a dilated convolution
+    exported with it.
     """
     total = convolution.dilation[0] * (convolution.kernel_size[0] - 1)
-    padded = F.pad(inputs, (total // 2, total - total // 2))  # (batch, C, T + total)
-    return convolution(padded)
+    own = convolution.padding[0]
+    rest = total - 2 * own
+    if rest:  # (batch, C, T + rest)
+        inputs = F.pad(inputs, (total // 2 - own, total - total // 2 - own))
+    return convolution(inputs)
 
 
 class FCNEncoder(nn.Module):
@@ -200,7 +216,9 @@ class FCNEncoder(nn.Module):
         self.norms = nn.ModuleList()
         previous = input_size
         for width, kernel in zip(widths, self.kernel_sizes):
-            self.convolutions.append(nn.Conv1d(previous, width, kernel))
+            self.convolutions.append(
+                _same_length_convolution(previous, width, kernel)
+            )
             self.norms.append(MaskedBatchNorm(width))
             previous = width
         self.dropout = nn.Dropout(dropout)
@@ -239,18 +257,30 @@ class MaskedBatchNorm(nn.BatchNorm1d):
         if keep is None:
             return super().forward(states)
         if not self.training:
-            mean, var = self.running_mean, self.running_var
-        else:
-            count = keep.sum().clamp(min=1)
-            mean = (states * keep).sum((0, 2)) / count  # (C,)
-            var = (((states - mean[:, None]) * keep) ** 2).sum((0, 2)) / count
-            with torch.no_grad():
-                self.num_batches_tracked += 1
-                unbiased = var * count / (count - 1).clamp(min=1)
-                self.running_mean.lerp_(mean, self.momentum)
-                self.running_var.lerp_(unbiased, self.momentum)
-        scale = self.weight * torch.rsqrt(var + self.eps)  # (C,)
-        return (states - mean[:, None]) * scale[:, None] + self.bias[:, None]
+            scale = self.weight * torch.rsqrt(self.running_var + self.eps)  # (C,)
+            mean = self.running_mean
+            return (states - mean[:, None]) * scale[:, None] + self.bias[:, None]
+        # The fused kernel, on the batch with every padding step set to the
+        # real steps' mean: the mean is then the same, and the variance that
+        # of the real steps times their share r of all steps. Giving the
+        # kernel eps * r and weight * sqrt(r) makes its output exactly the
+        # masked normalisation (and its gradient, through the mean, too), in
+        # a few passes over the batch instead of a dozen.
+        count = keep.sum()
+        share = float(count) / keep.numel()
+        mean = (states * keep).sum((0, 2)) / count.clamp(min=1)  # (C,)
+        filled = torch.where(keep.bool(), states, mean[:, None])
+        normalised, _, inverse_std = torch.native_batch_norm(
+            filled, self.weight * math.sqrt(share), self.bias, None, None,
+            True, 0.0, self.eps * share,
+        )
+        with torch.no_grad():
+            variance = 1.0 / (inverse_std.square() * share) - self.eps  # (C,)
+            self.num_batches_tracked += 1
+            unbiased = variance * count / (count - 1).clamp(min=1)
+            self.running_mean.lerp_(mean, self.momentum)
+            self.running_var.lerp_(unbiased, self.momentum)
+        return normalised
 
 
 class TransformerEncoder(nn.Module):
