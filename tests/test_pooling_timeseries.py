@@ -10,6 +10,7 @@ import pytest
 import torch
 from _tiny_modules import tiny_pooling_net
 from safetensors.torch import safe_open
+from sklearn.base import clone
 from skorch.callbacks import Callback
 
 from sk_attention import AttentionPooling, AttentionPoolingClassifier
@@ -100,7 +101,7 @@ def test_time_series_get_the_fcn_recipe():
     X, y = shapes(40)
     clf = AttentionPoolingClassifier(encoder="fcn", max_epochs=2, **SMALL).fit(X, y)
     assert resolved(clf, RECIPE) == {
-        "scaling": "series", "attention": "mean", "dropout": 0.0,
+        "scaling": "series_and_global", "attention": "mean", "dropout": 0.0,
         "batch_size": 4, "max_epochs": 2, "lr_schedule": "cosine",
         "keep_best": True,
     }
@@ -230,11 +231,30 @@ def test_mean_attention_takes_one_head():
 # -- per-series scaling ---------------------------------------------------------
 
 
+def levels(n_samples, seed=0):
+    """Ragged noise series whose class is their level alone."""
+    rng = np.random.RandomState(seed)
+    y = rng.randint(2, size=n_samples)
+    X = [(rng.normal(size=rng.randint(20, 31)) + 4.0 * label)[:, None] for label in y]
+    return X, y
+
+
 @pytest.fixture(scope="module")
 def fcn_model():
     X, y = shapes(60)
-    clf = AttentionPoolingClassifier(encoder="fcn", max_epochs=15, **SMALL)
+    clf = AttentionPoolingClassifier(
+        encoder="fcn", scaling="series", max_epochs=15, **SMALL
+    )
     return clf.fit(X, y), shapes(30, seed=1)
+
+
+@pytest.fixture(scope="module")
+def levels_model():
+    X, y = levels(60)
+    clf = AttentionPoolingClassifier(
+        encoder="fcn", scaling="series_and_global", max_epochs=15, **SMALL
+    )
+    return clf.fit(X, y), levels(40, seed=1)
 
 
 def test_series_scaling_reads_shapes_whatever_the_level_and_amplitude(fcn_model):
@@ -246,8 +266,18 @@ def test_series_scaling_reads_shapes_whatever_the_level_and_amplitude(fcn_model)
     )
 
 
-def test_series_scaling_survives_save_pickle_and_onnx(fcn_model, tmp_path):
-    clf, (X, _) = fcn_model
+def test_series_and_global_scaling_also_reads_levels(levels_model):
+    both, (X_test, y_test) = levels_model
+    assert both.module_.embedding.convolutions[0].in_channels == 2
+    assert both.score(X_test, y_test) >= 0.9
+    # Each series z-normalised on its own is noise whatever its class.
+    shapes_only = clone(both).set_params(scaling="series").fit(*levels(60))
+    assert shapes_only.score(X_test, y_test) <= 0.75
+
+
+@pytest.mark.parametrize("model", ["fcn_model", "levels_model"])
+def test_series_scaling_survives_save_pickle_and_onnx(model, request, tmp_path):
+    clf, (X, _) = request.getfixturevalue(model)
     expected = clf.predict_proba(X)
     clf.save(tmp_path / "model.safetensors")
     loaded = AttentionPoolingClassifier.load(tmp_path / "model.safetensors")
@@ -282,11 +312,12 @@ def test_files_from_before_the_recipe_train_as_they_did(fcn_model, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
+@pytest.mark.parametrize("scaling", ["series", "series_and_global"])
 @pytest.mark.parametrize("training", [True, False], ids=["training", "inference"])
-def test_padding_never_changes_a_series(training):
+def test_padding_never_changes_a_series(training, scaling):
     torch.manual_seed(0)
     net = tiny_pooling_net(
-        2, 3, encoder="fcn", encoder_size=8, attention="mean", scaling="series"
+        2, 3, encoder="fcn", encoder_size=8, attention="mean", scaling=scaling
     )
     lengths = torch.tensor([5, 9, 2])
     X = torch.randn(3, 9, 2) * 4 + 10
@@ -327,3 +358,7 @@ def test_fit_without_y_accepts_series_scaling():
     X, _ = shapes(10)
     pooled = AttentionPooling(scaling="series").fit(X).transform(X)
     np.testing.assert_allclose(pooled[:, 0], [x.mean() for x in X], rtol=1e-5)
+    # The z-normalised half of the query would be zero: it pools as "global".
+    both = AttentionPooling(scaling="series_and_global").fit(X).transform(X)
+    alone = AttentionPooling(scaling="global").fit(X).transform(X)
+    np.testing.assert_array_equal(both, alone)

@@ -110,10 +110,14 @@ def embedding_dim_rule(estimator, encoding, training):
 
 
 def scaling_rule(estimator, encoding, training):
-    # The univariate UCR archive is published z-normalised; the channels of
-    # multivariate series can tell classes apart by their levels.
+    # A univariate series' shape (its z-normalised values, as the UCR
+    # literature prepares series) and its level and amplitude (the global
+    # view) can each be what tells the classes apart; the channels of
+    # multivariate series already tell by their relative levels.
     univariate = encoding.get("n_features_in_") == 1
-    return "series" if estimator.encoder == "fcn" and univariate else "global"
+    if estimator.encoder == "fcn" and univariate:
+        return "series_and_global"
+    return "global"
 
 
 #: ``encoder_size="auto"``: the published FCN's width for ``"fcn"``.

@@ -80,7 +80,10 @@ class BaseAttentionPooling(AttentionEstimator):
         ],
         "attention_size": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({AUTO})],
-        "scaling": [StrOptions({"global", "feature", "series", AUTO}), None],
+        "scaling": [
+            StrOptions({"global", "feature", "series", "series_and_global", AUTO}),
+            None,
+        ],
         "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({AUTO})],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({AUTO})],
         "lr_schedule": [StrOptions({"constant", "cosine", "plateau", AUTO})],

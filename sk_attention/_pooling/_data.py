@@ -47,9 +47,10 @@ def scaling_statistics(steps, scaling):
     Parameters
     ----------
     steps : ndarray of shape (total_steps, n_features)
-    scaling : {"global", "feature", "series"} or None
+    scaling : {"global", "feature", "series", "series_and_global"} or None
         ``"series"`` standardizes each sequence on its own, in the network:
-        no statistics (like None).
+        no statistics (like None). ``"series_and_global"`` adds the global
+        statistics' view to it, so it gets those of ``"global"``.
 
     Returns
     -------

@@ -92,7 +92,8 @@ default="auto"
         ``"auto"``: 0 with ``encoder="fcn"`` (batch normalisation
         regularises it, as in the published network), 0.2 otherwise,
         whatever the input. The value used is ``dropout_``.
-    scaling : {"global", "feature", "series"} or None, default="auto"
+    scaling : {"global", "feature", "series", "series_and_global"} or None, \
+default="auto"
         How numeric inputs are standardized before the network sees them.
         ``"global"``: one mean and one standard deviation of all training
         values, which keeps the features' relative scales (pixels,
@@ -102,10 +103,13 @@ default="auto"
         z-normalised on its own over its steps, at fit and at prediction (as
         the UCR/UEA time-series literature prepares series): the network
         sees shapes, not levels or amplitudes; a feature constant over a
-        sequence becomes 0. None: raw values. ``"auto"``: ``"series"`` for
-        univariate series with ``encoder="fcn"`` (as the UCR literature
-        prepares them), ``"global"`` otherwise (in multivariate series the
-        channels' levels can be what tells classes apart). Not used for text. The
+        sequence becomes 0. ``"series_and_global"``: both side by side, each
+        feature z-normalised per sequence and standardized as ``"global"``
+        does (the encoder reads twice as many features), so that shapes and
+        levels can both tell classes apart. None: raw values. ``"auto"``:
+        ``"series_and_global"`` for univariate series with ``encoder="fcn"``,
+        ``"global"`` otherwise (in multivariate series the channels'
+        relative levels tell classes apart). Not used for text. The
         standardized values are clipped to ±1e6, far outside any training
         data, so that the network's float32 arithmetic stays finite for any
         finite input. The value used is ``scaling_``.

@@ -43,7 +43,9 @@ class _Standardize(nn.Module):
     (:func:`~._data.scaling_statistics`); with ``"series"`` each feature of
     each sequence is first z-normalised on its own, over the sequence's real
     steps (as the UCR/UEA literature prepares time series), and the fixed
-    statistics stay 0 and 1. The result is clipped to
+    statistics stay 0 and 1. With ``"series_and_global"`` the network gets
+    both: the z-normalised features, then the globally standardized ones
+    (``output_size`` is twice ``n_features``). The result is clipped to
     ``±STANDARDIZED_LIMIT``.
     """
 
@@ -52,6 +54,7 @@ class _Standardize(nn.Module):
         self.scaling = scaling
         self.register_buffer("mean", torch.zeros(n_features))
         self.register_buffer("scale", torch.ones(n_features))
+        self.output_size = n_features * (2 if scaling == "series_and_global" else 1)
 
     def set_statistics(self, mean, scale):
         """Copy the training statistics in (arrays of shape (n_features,))."""
@@ -59,10 +62,14 @@ class _Standardize(nn.Module):
         self.scale.copy_(torch.as_tensor(scale, dtype=self.scale.dtype))
 
     def forward(self, X, mask):
-        """``X`` (batch, n_steps, n_features), ``mask`` (batch, n_steps) bool."""
+        """``X`` (batch, n_steps, n_features), ``mask`` (batch, n_steps) bool;
+        returns ``(batch, n_steps, output_size)``."""
         if self.scaling == "series":
             X = series_standardized(X, mask)
         standardized = (X - self.mean) / self.scale  # (batch, n_steps, n_features)
+        if self.scaling == "series_and_global":
+            shapes = series_standardized(X, mask)
+            standardized = torch.cat([shapes, standardized], -1)
         return standardized.clamp(-STANDARDIZED_LIMIT, STANDARDIZED_LIMIT)
 
 
@@ -166,9 +173,12 @@ default=None
         Weight of Lin et al.'s (2017) penalty ``||A A^T - I||_F^2`` on the
         ``(num_heads, n_steps)`` weights ``A`` of each sample, which pushes
         the heads to attend to different steps.
-    scaling : {"global", "feature", "series"}, default=None
+    scaling : {"global", "feature", "series", "series_and_global"}, \
+default=None
         The estimator's ``scaling``, required for numeric input; ``"series"``
-        z-normalises each feature of each sequence over its real steps.
+        z-normalises each feature of each sequence over its real steps, and
+        ``"series_and_global"`` gives the encoder those beside the globally
+        standardized features.
     """
 
     def __init__(
@@ -204,7 +214,7 @@ default=None
             )
         if not self.token_input:
             self.standardize = _Standardize(n_features, scaling)
-            width = n_features
+            width = self.standardize.output_size
         else:
             self.tokens = nn.Embedding(vocabulary_size, embedding_dim, padding_idx=PAD)
             width = embedding_dim
@@ -363,16 +373,20 @@ class MeanQueryPooling(nn.Module):
     Parameters
     ----------
     n_features : int
-    scaling : {"global", "feature", "series"} or None, default="global"
+    scaling : {"global", "feature", "series", "series_and_global"} or None, \
+default="global"
         The estimator's ``scaling``, for the keys. With ``"series"`` the
         query (the mean of a sequence's z-normalised steps) is zero, so every
-        step of a sequence weighs the same.
+        step of a sequence weighs the same. ``"series_and_global"`` pools as
+        ``"global"``: the z-normalised half of its query would be zero.
     """
 
     chunk_scale = 1  # inference chunks of the default size
 
     def __init__(self, n_features, scaling="global"):
         super().__init__()
+        if scaling == "series_and_global":  # its z-normalised half adds nothing
+            scaling = "global"
         self.standardize = _Standardize(n_features, scaling)
         self.attention = ScaledDotAttention(n_features, n_features)
         self.num_heads = 1
