@@ -13,8 +13,8 @@ library code:
   (``min(n // 10, 16)``); all training data used, no validation split;
 - the weights of the lowest training loss kept.
 
-Switches (``norm``, ``pool``, ``dropout``, ``znorm``, ``schedule``,
-``keep_best``, ``width``) turn one ingredient at a time into what the
+Switches (``norm``, ``pool``, ``dropout``, ``znorm``, ``levels``,
+``schedule``, ``keep_best``, ``width``) turn one ingredient at a time into what the
 attention pooling estimators did before, or do now (``schedule="cosine"``),
 for ablations.
 """
@@ -33,15 +33,24 @@ def steps_first(X):
     return [np.asarray(x, dtype=np.float32).T for x in X]
 
 
-def padded(series, znorm):
-    """``(X, lengths)``: zero-padded ``(n, T, C)`` float32 and the lengths."""
+def padded(series, znorm, levels=None):
+    """``(X, lengths)``: zero-padded ``(n, T, C)`` float32 and the lengths.
+
+    ``levels``: ``(mean, std)`` of all training values, or None; given, the
+    series standardized with them follow as more channels (as
+    ``scaling="series_and_global"`` reads them).
+    """
     lengths = np.array([len(s) for s in series])
-    X = np.zeros((len(series), lengths.max(), series[0].shape[1]), np.float32)
+    channels = series[0].shape[1] * (1 if levels is None else 2)
+    X = np.zeros((len(series), lengths.max(), channels), np.float32)
     for row, s in enumerate(series):
+        values = s
         if znorm:
             std = s.std(axis=0)
-            s = (s - s.mean(axis=0)) / np.where(std > 1e-8, std, 1.0)
-        X[row, : len(s)] = s
+            values = (s - s.mean(axis=0)) / np.where(std > 1e-8, std, 1.0)
+        if levels is not None:
+            values = np.hstack([values, (s - levels[0]) / levels[1]])
+        X[row, : len(s)] = values
     return torch.from_numpy(X), torch.from_numpy(lengths)
 
 
@@ -127,8 +136,8 @@ class _ChannelLayerNorm(nn.LayerNorm):
 
 def fit_fcn(X, y, *, updates, batch_size=None, lr=1e-3, width=128,
             norm="batch", pool="average", dropout=0.0, znorm=True,
-            schedule="plateau", patience=None, keep_best=True, seed=0,
-            evaluate=None, milestones=()):
+            schedule="plateau", patience=None, keep_best=True, levels=False,
+            seed=0, evaluate=None, milestones=()):
     """Train an FCN; ``(model, curve)``.
 
     ``X`` is a list of ``(time_i, channels)`` arrays and ``y`` integer codes.
@@ -138,12 +147,16 @@ def fit_fcn(X, y, *, updates, batch_size=None, lr=1e-3, width=128,
     ``evaluate(model)`` is called with the weights that would be returned
     (the best so far with ``keep_best``) after the epoch where each of
     ``milestones`` updates is reached; ``curve`` holds ``(updates, value)``.
+    ``levels``: the globally standardized series beside the (z-normalised)
+    ones, with the training values' statistics kept as ``model.levels``.
     """
     torch.manual_seed(seed)
     generator = np.random.RandomState(seed)
     n = len(X)
     batch_size = batch_size or max(2, min(16, n // 10))
-    X_t, lengths = padded(X, znorm)
+    values = np.concatenate(X)
+    statistics = (values.mean(), values.std() or 1.0) if levels else None
+    X_t, lengths = padded(X, znorm, statistics)
     y_t = torch.as_tensor(y, dtype=torch.long)
     if norm == "ours":  # the earlier encoder="conv" network, whole
         from sk_attention._pooling._model import AttentionPoolingNet
@@ -156,6 +169,7 @@ def fit_fcn(X, y, *, updates, batch_size=None, lr=1e-3, width=128,
     else:
         model = FCN(X_t.shape[2], int(y_t.max()) + 1, width=width, norm=norm,
                     pool=pool, dropout=dropout)
+    model.levels = statistics
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     batches = -(-n // batch_size)
     epochs = -(-updates // batches)
@@ -208,6 +222,7 @@ def predict_fcn(model, X, znorm=True, batch_size=256):
     out = []
     with torch.inference_mode():
         for start in range(0, len(X), batch_size):
-            X_t, lengths = padded(X[start : start + batch_size], znorm)
+            X_t, lengths = padded(X[start : start + batch_size], znorm,
+                                  model.levels)
             out.append(model.eval()(X_t, lengths).argmax(1).numpy())
     return np.concatenate(out)

@@ -8,7 +8,8 @@ turns one ingredient into what ``encoder="conv"`` did before this
 comparison, and the last one trains that network itself in the same loop;
 "cosine learning rate" is the schedule the estimators use now (a cosine to
 zero over the epochs of the largest ``--updates``, so only its last column
-is the end of a schedule).
+is the end of a schedule), and "cosine, series and global scaling" adds
+the input they give univariate series (``scaling="series_and_global"``).
 Scoring: accuracy on the standard test split of aeon's bundled sets, for
 the weights the recipe would return after each number of updates (one
 training run per variant and set); CPU seconds (``time.process_time``) of
@@ -42,6 +43,7 @@ VARIANTS = {
     "global scaling": {"znorm": False},
     "constant lr, last weights": {"schedule": None, "keep_best": False},
     "cosine learning rate": {"schedule": "cosine"},
+    "cosine, series and global scaling": {"schedule": "cosine", "levels": True},
     "batch 32": {"batch_size": 32},
     "earlier conv network": {"norm": "ours", "width": 64},
     "earlier conv network, dropout 0.2": {"norm": "ours", "dropout": 0.2},

@@ -92,7 +92,7 @@ class FCNTwin:
             len(series), batch_size, sum(len(s) for s in series)
         )
         updates = epochs * math.ceil(len(series) / batch_size)
-        # Univariate series z-normalised, as scaling="auto" does.
+        # Univariate series z-normalised, as the published recipe does.
         self.znorm_ = series[0].shape[1] == 1
         self.model_, _ = fit_fcn(series, self.labels_.transform(y),
                                  updates=updates, batch_size=batch_size,
