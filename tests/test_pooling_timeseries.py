@@ -239,22 +239,22 @@ def levels(n_samples, seed=0):
     return X, y
 
 
+def fitted_fcn(scaling, make_series, n_test):
+    """A small FCN classifier fitted on 60 series, and ``n_test`` new ones."""
+    clf = AttentionPoolingClassifier(
+        encoder="fcn", scaling=scaling, max_epochs=15, **SMALL
+    )
+    return clf.fit(*make_series(60)), make_series(n_test, seed=1)
+
+
 @pytest.fixture(scope="module")
 def fcn_model():
-    X, y = shapes(60)
-    clf = AttentionPoolingClassifier(
-        encoder="fcn", scaling="series", max_epochs=15, **SMALL
-    )
-    return clf.fit(X, y), shapes(30, seed=1)
+    return fitted_fcn("series", shapes, 30)
 
 
 @pytest.fixture(scope="module")
 def levels_model():
-    X, y = levels(60)
-    clf = AttentionPoolingClassifier(
-        encoder="fcn", scaling="series_and_global", max_epochs=15, **SMALL
-    )
-    return clf.fit(X, y), levels(40, seed=1)
+    return fitted_fcn("series_and_global", levels, 40)
 
 
 def test_series_scaling_reads_shapes_whatever_the_level_and_amplitude(fcn_model):
