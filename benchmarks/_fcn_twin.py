@@ -154,8 +154,10 @@ def fit_fcn(X, y, *, updates, batch_size=None, lr=1e-3, width=128,
     generator = np.random.RandomState(seed)
     n = len(X)
     batch_size = batch_size or max(2, min(16, n // 10))
-    values = np.concatenate(X)
-    statistics = (values.mean(), values.std() or 1.0) if levels else None
+    statistics = None
+    if levels:
+        values = np.concatenate(X)
+        statistics = (values.mean(), values.std() or 1.0)
     X_t, lengths = padded(X, znorm, statistics)
     y_t = torch.as_tensor(y, dtype=torch.long)
     if norm == "ours":  # the earlier encoder="conv" network, whole

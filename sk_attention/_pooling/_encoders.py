@@ -254,12 +254,8 @@ class MaskedBatchNorm(nn.BatchNorm1d):
     def forward(self, states, keep):
         """``states`` (batch, C, n_steps), ``keep`` (batch, 1, n_steps) 0/1,
         or None where every step is real."""
-        if keep is None:
+        if keep is None or not self.training:  # nothing masked in the statistics
             return super().forward(states)
-        if not self.training:
-            scale = self.weight * torch.rsqrt(self.running_var + self.eps)  # (C,)
-            mean = self.running_mean
-            return (states - mean[:, None]) * scale[:, None] + self.bias[:, None]
         # The fused kernel, on the batch with every padding step set to the
         # real steps' mean: the mean is then the same, and the variance that
         # of the real steps times their share r of all steps. Giving the
