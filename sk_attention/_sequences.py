@@ -1,10 +1,11 @@
-"""Ragged sequences on the torch side: masks, reversal, length-bucketed loaders.
+"""Ragged sequences on the torch side: masks, reversal, rows, bucketed loaders.
 
 Validation, flat storage and padding into numpy arrays live in the
 torch-free :mod:`sk_attention._ragged`; this module holds what needs
 tensors or torch's data loading: boolean masks (``True`` on real steps),
-reversal within lengths for backward recurrences, and training batches of
-similar length (:func:`bucket_loader`).
+reversal within lengths for backward recurrences, a padded batch's real
+steps laid end to end for convolutions (:class:`StepsInOneRow`), and
+training batches of similar length (:func:`bucket_loader`).
 """
 
 import numpy as np
@@ -15,6 +16,7 @@ from ._ragged import sorted_batches
 
 __all__ = [
     "BucketBatchSampler",
+    "StepsInOneRow",
     "bucket_loader",
     "length_mask",
     "reverse_within_lengths",
@@ -80,6 +82,86 @@ def reverse_within_lengths(states, lengths):
     source = torch.where(flipped >= 0, flipped, positions)  # (batch, n_steps)
     rows = (source + n_steps * torch.arange(batch, device=states.device)[:, None])
     return states.flatten(0, 1).index_select(0, rows.flatten()).view_as(states)
+
+
+class StepsInOneRow:
+    """A padded batch's real steps laid end to end in one row, ``gap`` apart.
+
+    Each sequence follows the previous one after ``gap`` zero steps. A
+    convolution that pads "same" by at most ``gap`` steps on either side
+    and reads zeros on the gaps computes, at every real step of the row,
+    what it computes over the padded batch with zeroed padding: a window
+    reaches no other sequence's steps. The row holds no padding to compute,
+    which on sequences of very different lengths is most of a batch.
+
+    The row ends in zero steps up to one of 16 lengths per doubling (at most
+    1/16 more steps): a convolution's kernels are prepared for each input
+    shape they meet (oneDNN's primitives on the CPU), and rows of any length
+    would meet a new shape almost every batch.
+
+    Parameters
+    ----------
+    mask : torch.BoolTensor of shape (batch, n_steps)
+        ``True`` on real steps, which come first in each sequence.
+    gap : int
+        Zero steps between two sequences.
+
+    Attributes
+    ----------
+    n_steps : int
+        Steps of the row: the real steps, the gaps between sequences and
+        the zero steps that round its length up.
+
+    Examples
+    --------
+    >>> mask = torch.tensor([[True, True, True], [True, False, False]])
+    >>> row = StepsInOneRow(mask, gap=1)
+    >>> row.n_steps
+    5
+    >>> states = torch.tensor([[1.0, 2.0, 3.0], [4.0, 0.0, 0.0]])[..., None]
+    >>> row.pack(states)[:, 0]
+    tensor([1., 2., 3., 0., 4.])
+    >>> row.unpack(row.pack(states)).equal(states)
+    True
+    """
+
+    def __init__(self, mask, gap):
+        self.shape = mask.shape
+        steps = mask.shape[1]
+        spans = mask.sum(1) + gap
+        starts = spans.cumsum(0) - spans  # (batch,)
+        positions = starts[:, None] + torch.arange(steps, device=mask.device)
+        #: Rows of the flattened padded batch that hold real steps, and
+        #: where the row puts them.
+        self.real = mask.flatten().nonzero().squeeze(1)
+        self.positions = positions.flatten().index_select(0, self.real)
+        self.n_steps = _rounded_up(max(0, int(spans.sum()) - gap))
+
+    def pack(self, states):
+        """``(batch, n_steps, width)`` -> ``(row steps, width)``, zero gaps."""
+        width = states.shape[-1]
+        steps = states.reshape(-1, width).index_select(0, self.real)
+        row = states.new_zeros(self.n_steps, width)
+        return row.index_copy(0, self.positions, steps)
+
+    def unpack(self, row):
+        """``(row steps, width)`` -> ``(batch, n_steps, width)``, zero padding."""
+        width = row.shape[-1]
+        steps = row.index_select(0, self.positions)
+        padded = row.new_zeros(self.shape.numel(), width)
+        return padded.index_copy(0, self.real, steps).view(*self.shape, width)
+
+    def keep(self, dtype):
+        """``(row steps,)``: 1 on real steps, 0 on the gaps."""
+        keep = torch.zeros(self.n_steps, dtype=dtype, device=self.real.device)
+        return keep.index_fill_(0, self.positions, 1)
+
+
+def _rounded_up(n_steps):
+    """``n_steps`` rounded up to a multiple of the power of two 16 to 32
+    times smaller (``n_steps`` itself below 32)."""
+    multiple = 1 << max(0, n_steps.bit_length() - 5)
+    return -(-n_steps // multiple) * multiple
 
 
 class BucketBatchSampler(Sampler):

@@ -8,6 +8,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from _tiny_modules import tiny_pooling_net
 from safetensors.torch import safe_open
 from sklearn.base import clone
@@ -16,6 +17,8 @@ from skorch.callbacks import Callback
 from sk_attention import AttentionPooling, AttentionPoolingClassifier
 from sk_attention._persistence import model_digest
 from sk_attention._pooling import _recipe
+from sk_attention._pooling._encoders import FCNEncoder, _same_length
+from sk_attention._sequences import StepsInOneRow, length_mask
 
 SMALL = dict(encoder_size=8, random_state=0)
 
@@ -352,6 +355,43 @@ def test_a_batch_without_padding_trains_as_the_masked_one():
     (masked * weights).sum().backward()
     for first, second in zip(nets[0].parameters(), nets[1].parameters()):
         torch.testing.assert_close(first.grad, second.grad, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("lengths", [[5, 9, 2], [9, 8, 9]], ids=["row", "padded"])
+def test_a_ragged_batch_trains_as_its_series_convolved_alone(lengths):
+    # Each series convolved on its own steps, batch statistics over all real
+    # steps: what the encoder must compute in training, whether it lays a
+    # very ragged batch out in one row or convolves a nearly even one padded.
+    torch.manual_seed(0)
+    encoder = FCNEncoder(2, 4).train()
+    lengths = torch.tensor(lengths)
+    mask = length_mask(lengths)
+    in_one_row = StepsInOneRow(mask, encoder.row_gap).n_steps < mask.numel()
+    assert in_one_row == (lengths.tolist() == [5, 9, 2])
+    X = torch.randn(3, 9, 2) * 3 + 1
+    states = encoder(X, lengths, mask)
+    weights = torch.randn_like(states)
+    (states * weights).sum().backward()
+    gradients = [parameter.grad.clone() for parameter in encoder.parameters()]
+    encoder.zero_grad()
+
+    alone = [X[i, :n].T[None] for i, n in enumerate(lengths)]  # (1, 2, n)
+    for convolution, norm in zip(encoder.convolutions, encoder.norms):
+        alone = [_same_length(convolution, series) for series in alone]
+        steps = torch.cat(alone, 2)
+        mean = steps.mean((0, 2), keepdim=True)
+        std = torch.sqrt(steps.var((0, 2), unbiased=False, keepdim=True) + norm.eps)
+        alone = [
+            F.relu((series - mean) / std * norm.weight[:, None] + norm.bias[:, None])
+            for series in alone
+        ]
+    expected = torch.zeros_like(states)
+    for i, (series, n) in enumerate(zip(alone, lengths)):
+        expected[i, :n] = series[0].T
+    torch.testing.assert_close(states, expected, rtol=1e-4, atol=1e-5)
+    (expected * weights).sum().backward()
+    for gradient, parameter in zip(gradients, encoder.parameters()):
+        torch.testing.assert_close(gradient, parameter.grad, rtol=1e-4, atol=1e-5)
 
 
 def test_fit_without_y_accepts_series_scaling():

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._recurrent import run_recurrent
+from .._sequences import StepsInOneRow
 
 __all__ = [
     "ConvEncoder",
@@ -202,7 +203,10 @@ class FCNEncoder(nn.Module):
     of the FCN and ResNet baselines of the UCR/UEA literature (Ismail Fawaz
     et al., 2019). Batch normalisation counts only real steps
     (:class:`MaskedBatchNorm`), and the input of every convolution is zeroed
-    on padding steps, so padding never changes a real step.
+    on padding steps, so padding never changes a real step. Training
+    convolves a ragged batch as one row of its real steps
+    (:class:`~sk_attention._sequences.StepsInOneRow`), so that the padding
+    costs nothing.
     """
 
     estimator_parameters = ("encoder_size", "dropout")
@@ -225,21 +229,41 @@ class FCNEncoder(nn.Module):
         self.output_size = encoder_size
         self.step_width = max(input_size, 4 * encoder_size)
 
+    @property
+    def row_gap(self):
+        """The widest side of any convolution's "same" padding, in steps."""
+        return max(
+            (convolution.dilation[0] * (convolution.kernel_size[0] - 1) + 1) // 2
+            for convolution in self.convolutions
+        )
+
     def forward(self, X, lengths, mask):
-        states = X.transpose(1, 2)  # (batch, input_size, n_steps)
-        # A training batch of equal lengths (most time-series sets) has
-        # nothing to mask: the fused kernels compute the same values faster.
-        # Evaluation always masks, so that an exported graph does too.
-        keep = None
-        if not (self.training and bool(mask.all())):
-            keep = mask[:, None, :].to(X.dtype)  # (batch, 1, n_steps)
+        if self.training:
+            # A training batch of equal lengths (most time-series sets) has
+            # nothing to mask: the fused kernels compute the same values
+            # faster. A ragged one is convolved as one row of its real
+            # steps where that row is shorter than the padded batch.
+            # Evaluation masks the padded batch, so that an exported graph
+            # does too.
+            if bool(mask.all()):
+                return self._convolve(X.transpose(1, 2), None).transpose(1, 2)
+            row = StepsInOneRow(mask, self.row_gap)
+            if row.n_steps < mask.numel():
+                states = row.pack(X).T[None]  # (1, input_size, row steps)
+                states = self._convolve(states, row.keep(X.dtype)[None, None])
+                return row.unpack(states[0].T)  # (batch, n_steps, output_size)
+        keep = mask[:, None, :].to(X.dtype)  # (batch, 1, n_steps)
+        states = self._convolve(X.transpose(1, 2), keep) * keep
+        return states.transpose(1, 2)  # (batch, n_steps, output_size)
+
+    def _convolve(self, states, keep):
+        """The blocks over ``(batch, C, n_steps)``; ``keep`` (batch, 1,
+        n_steps) is 1 on real steps, or None where every step is real."""
         for convolution, norm in zip(self.convolutions, self.norms):
             inputs = states if keep is None else states * keep
             states = _same_length(convolution, inputs)
-            states = self.dropout(F.relu(norm(states, keep)))  # (batch, C, n_steps)
-        if keep is not None:
-            states = states * keep
-        return states.transpose(1, 2)  # (batch, n_steps, output_size)
+            states = self.dropout(F.relu(norm(states, keep)))
+        return states
 
 
 class MaskedBatchNorm(nn.BatchNorm1d):
