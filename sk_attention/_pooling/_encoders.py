@@ -262,7 +262,7 @@ class FCNEncoder(nn.Module):
         for convolution, norm in zip(self.convolutions, self.norms):
             inputs = states if keep is None else states * keep
             states = _same_length(convolution, inputs)
-            states = self.dropout(F.relu(norm(states, keep)))
+            states = self.dropout(F.relu_(norm(states, keep)))
         return states
 
 
