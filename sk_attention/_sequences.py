@@ -127,10 +127,9 @@ class StepsInOneRow:
 
     def __init__(self, mask, gap):
         self.shape = mask.shape
-        steps = mask.shape[1]
         spans = mask.sum(1) + gap
         starts = spans.cumsum(0) - spans  # (batch,)
-        positions = starts[:, None] + torch.arange(steps, device=mask.device)
+        positions = starts[:, None] + torch.arange(mask.shape[1], device=mask.device)
         #: Rows of the flattened padded batch that hold real steps, and
         #: where the row puts them.
         self.real = mask.flatten().nonzero().squeeze(1)

@@ -165,6 +165,13 @@ class ConvEncoder(nn.Module):
         return states
 
 
+def _same_padding(kernel_size, dilation=1):
+    """``(left, right)`` zero steps that keep a convolution's length, the
+    left side getting the smaller half as torch's ``padding="same"`` does."""
+    total = dilation * (kernel_size - 1)
+    return total // 2, total - total // 2
+
+
 def _same_length_convolution(in_channels, out_channels, kernel_size, dilation=1):
     """An ``nn.Conv1d`` that pads itself by the symmetric part of "same".
 
@@ -172,25 +179,23 @@ def _same_length_convolution(in_channels, out_channels, kernel_size, dilation=1)
     The convolution's own padding costs no copy of its input, which an
     explicit pad of a wide input does, in the forward and backward pass.
     """
-    total = dilation * (kernel_size - 1)
+    left, _ = _same_padding(kernel_size, dilation)
     return nn.Conv1d(
-        in_channels, out_channels, kernel_size, dilation=dilation, padding=total // 2
+        in_channels, out_channels, kernel_size, dilation=dilation, padding=left
     )
 
 
 def _same_length(convolution, inputs):
     """``convolution`` with zero padding that keeps the length, as ``"same"``.
 
-    What the convolution does not pad itself is padded explicitly, the left
-    side getting the smaller half as torch's ``padding="same"`` does. Not
+    What the convolution does not pad itself is padded explicitly. Not
     ``"same"`` itself: ONNX Runtime cannot run a dilated convolution
     exported with it.
     """
-    total = convolution.dilation[0] * (convolution.kernel_size[0] - 1)
+    left, right = _same_padding(convolution.kernel_size[0], convolution.dilation[0])
     own = convolution.padding[0]
-    rest = total - 2 * own
-    if rest:  # (batch, C, T + rest)
-        inputs = F.pad(inputs, (total // 2 - own, total - total // 2 - own))
+    if (left, right) != (own, own):  # (batch, C, T + left + right - 2 * own)
+        inputs = F.pad(inputs, (left - own, right - own))
     return convolution(inputs)
 
 
@@ -233,7 +238,7 @@ class FCNEncoder(nn.Module):
     def row_gap(self):
         """The widest side of any convolution's "same" padding, in steps."""
         return max(
-            (convolution.dilation[0] * (convolution.kernel_size[0] - 1) + 1) // 2
+            _same_padding(convolution.kernel_size[0], convolution.dilation[0])[1]
             for convolution in self.convolutions
         )
 
