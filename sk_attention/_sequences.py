@@ -87,41 +87,50 @@ def reverse_within_lengths(states, lengths):
 class StepsInOneRow:
     """A padded batch's real steps laid end to end in one row, ``gap`` apart.
 
-    Each sequence follows the previous one after ``gap`` zero steps. A
-    convolution that pads "same" by at most ``gap`` steps on either side
-    and reads zeros on the gaps computes, at every real step of the row,
-    what it computes over the padded batch with zeroed padding: a window
-    reaches no other sequence's steps. The row holds no padding to compute,
-    which on sequences of very different lengths is most of a batch.
+    Each sequence follows the previous one after ``gap`` zero steps, and
+    the row ends in at least ``gap`` zero steps. A convolution that pads
+    "same" by at most ``gap`` steps on either side computes, at every real
+    step of the row, what it computes over the padded batch with zeroed
+    padding: a window reaches no other sequence's steps. The row holds no
+    padding to compute, which on sequences of very different lengths is
+    most of a batch.
 
-    The row ends in zero steps up to one of 16 lengths per doubling (at most
-    1/16 more steps): a convolution's kernels are prepared for each input
-    shape they meet (oneDNN's primitives on the CPU), and rows of any length
-    would meet a new shape almost every batch.
+    Between layers the real steps are kept alone, channels first
+    ``(width, count)``: :meth:`real_steps` takes them from the padded batch,
+    :meth:`to_row` lays them out for a convolution, :meth:`from_row` takes
+    them back from its output and :meth:`to_padded` returns them to the
+    padded layout. What is computed on them alone (batch statistics) sees
+    real steps only.
+
+    The row's length is rounded up to one of 16 lengths per doubling (at
+    most 1/16 more steps): a convolution's kernels are prepared for each
+    input shape they meet (oneDNN's primitives on the CPU), and rows of any
+    length would meet a new shape almost every batch.
 
     Parameters
     ----------
     mask : torch.BoolTensor of shape (batch, n_steps)
         ``True`` on real steps, which come first in each sequence.
     gap : int
-        Zero steps between two sequences.
+        Zero steps after each sequence.
 
     Attributes
     ----------
     n_steps : int
-        Steps of the row: the real steps, the gaps between sequences and
-        the zero steps that round its length up.
+        Steps of the row: the real steps, the gaps and the zero steps that
+        round its length up.
 
     Examples
     --------
     >>> mask = torch.tensor([[True, True, True], [True, False, False]])
     >>> row = StepsInOneRow(mask, gap=1)
     >>> row.n_steps
-    5
-    >>> states = torch.tensor([[1.0, 2.0, 3.0], [4.0, 0.0, 0.0]])[..., None]
-    >>> row.pack(states)[:, 0]
-    tensor([1., 2., 3., 0., 4.])
-    >>> row.unpack(row.pack(states)).equal(states)
+    6
+    >>> padded = torch.tensor([[1.0, 2.0, 3.0], [4.0, 0.0, 0.0]])[..., None]
+    >>> steps = row.real_steps(padded)  # (width, count)
+    >>> row.to_row(steps)
+    tensor([[1., 2., 3., 0., 4., 0.]])
+    >>> row.to_padded(row.from_row(row.to_row(steps))).equal(padded)
     True
     """
 
@@ -134,26 +143,26 @@ class StepsInOneRow:
         #: where the row puts them.
         self.real = mask.flatten().nonzero().squeeze(1)
         self.positions = positions.flatten().index_select(0, self.real)
-        self.n_steps = _rounded_up(max(0, int(spans.sum()) - gap))
+        self.n_steps = _rounded_up(int(spans.sum()))
 
-    def pack(self, states):
-        """``(batch, n_steps, width)`` -> ``(row steps, width)``, zero gaps."""
-        width = states.shape[-1]
-        steps = states.reshape(-1, width).index_select(0, self.real)
-        row = states.new_zeros(self.n_steps, width)
-        return row.index_copy(0, self.positions, steps)
+    def real_steps(self, padded):
+        """``(batch, n_steps, width)`` -> ``(width, count)``."""
+        return padded.reshape(-1, padded.shape[-1]).index_select(0, self.real).T
 
-    def unpack(self, row):
-        """``(row steps, width)`` -> ``(batch, n_steps, width)``, zero padding."""
-        width = row.shape[-1]
-        steps = row.index_select(0, self.positions)
-        padded = row.new_zeros(self.shape.numel(), width)
-        return padded.index_copy(0, self.real, steps).view(*self.shape, width)
+    def to_row(self, steps):
+        """``(width, count)`` -> ``(width, row steps)``, zero gaps."""
+        row = steps.new_zeros(steps.shape[0], self.n_steps)
+        return row.index_copy(1, self.positions, steps)
 
-    def keep(self, dtype):
-        """``(row steps,)``: 1 on real steps, 0 on the gaps."""
-        keep = torch.zeros(self.n_steps, dtype=dtype, device=self.real.device)
-        return keep.index_fill_(0, self.positions, 1)
+    def from_row(self, row):
+        """``(width, length)`` -> ``(width, count)``: the real steps of a row,
+        or of a convolution's output over it."""
+        return row.index_select(1, self.positions)
+
+    def to_padded(self, steps):
+        """``(width, count)`` -> ``(batch, n_steps, width)``, zero padding."""
+        padded = steps.new_zeros(self.shape.numel(), steps.shape[0])
+        return padded.index_copy(0, self.real, steps.T).view(*self.shape, -1)
 
 
 def _rounded_up(n_steps):

@@ -18,7 +18,7 @@ from sk_attention import AttentionPooling, AttentionPoolingClassifier
 from sk_attention._persistence import model_digest
 from sk_attention._pooling import _recipe
 from sk_attention._pooling._encoders import FCNEncoder, _same_length
-from sk_attention._sequences import StepsInOneRow, length_mask
+from sk_attention._sequences import length_mask
 
 SMALL = dict(encoder_size=8, random_state=0)
 
@@ -357,17 +357,17 @@ def test_a_batch_without_padding_trains_as_the_masked_one():
         torch.testing.assert_close(first.grad, second.grad, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("lengths", [[5, 9, 2], [9, 8, 9]], ids=["row", "padded"])
+@pytest.mark.parametrize(
+    "lengths", [[5, 9, 2], [9, 8, 9], [9, 1, 9]], ids=["ragged", "even", "one step"]
+)
 def test_a_ragged_batch_trains_as_its_series_convolved_alone(lengths):
     # Each series convolved on its own steps, batch statistics over all real
-    # steps: what the encoder must compute in training, whether it lays a
-    # very ragged batch out in one row or convolves a nearly even one padded.
+    # steps: what the encoder must compute in training, however ragged the
+    # batch it lays out in one row.
     torch.manual_seed(0)
     encoder = FCNEncoder(2, 4).train()
     lengths = torch.tensor(lengths)
     mask = length_mask(lengths)
-    in_one_row = StepsInOneRow(mask, encoder.row_gap).n_steps < mask.numel()
-    assert in_one_row == (lengths.tolist() == [5, 9, 2])
     X = torch.randn(3, 9, 2) * 3 + 1
     states = encoder(X, lengths, mask)
     weights = torch.randn_like(states)
@@ -379,6 +379,11 @@ def test_a_ragged_batch_trains_as_its_series_convolved_alone(lengths):
     for convolution, norm in zip(encoder.convolutions, encoder.norms):
         alone = [_same_length(convolution, series) for series in alone]
         steps = torch.cat(alone, 2)
+        # The running statistics are updated with the real steps' too.
+        expected_mean = norm.momentum * steps.mean((0, 2))
+        expected_var = 1 - norm.momentum + norm.momentum * steps.var((0, 2))
+        torch.testing.assert_close(norm.running_mean, expected_mean.detach())
+        torch.testing.assert_close(norm.running_var, expected_var.detach())
         mean = steps.mean((0, 2), keepdim=True)
         std = torch.sqrt(steps.var((0, 2), unbiased=False, keepdim=True) + norm.eps)
         alone = [

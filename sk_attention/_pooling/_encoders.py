@@ -206,12 +206,12 @@ class FCNEncoder(nn.Module):
     ``2 * encoder_size`` and ``encoder_size`` channels, each followed by
     batch normalisation and a ReLU, output as long as the input: the body
     of the FCN and ResNet baselines of the UCR/UEA literature (Ismail Fawaz
-    et al., 2019). Batch normalisation counts only real steps
-    (:class:`MaskedBatchNorm`), and the input of every convolution is zeroed
-    on padding steps, so padding never changes a real step. Training
-    convolves a ragged batch as one row of its real steps
+    et al., 2019). The input of every convolution is zeroed on padding
+    steps, so padding never changes a real step. Training convolves a
+    ragged batch as one row of its real steps
     (:class:`~sk_attention._sequences.StepsInOneRow`), so that the padding
-    costs nothing.
+    costs nothing, and normalises the real steps alone, so that its batch
+    statistics are those of the real steps.
     """
 
     estimator_parameters = ("encoder_size", "dropout")
@@ -228,7 +228,7 @@ class FCNEncoder(nn.Module):
             self.convolutions.append(
                 _same_length_convolution(previous, width, kernel)
             )
-            self.norms.append(MaskedBatchNorm(width))
+            self.norms.append(nn.BatchNorm1d(width))
             previous = width
         self.dropout = nn.Dropout(dropout)
         self.output_size = encoder_size
@@ -243,69 +243,31 @@ class FCNEncoder(nn.Module):
         )
 
     def forward(self, X, lengths, mask):
-        if self.training:
-            # A training batch of equal lengths (most time-series sets) has
-            # nothing to mask: the fused kernels compute the same values
-            # faster. A ragged one is convolved as one row of its real
-            # steps where that row is shorter than the padded batch.
-            # Evaluation masks the padded batch, so that an exported graph
-            # does too.
-            if bool(mask.all()):
-                return self._convolve(X.transpose(1, 2), None).transpose(1, 2)
-            row = StepsInOneRow(mask, self.row_gap)
-            if row.n_steps < mask.numel():
-                states = row.pack(X).T[None]  # (1, input_size, row steps)
-                states = self._convolve(states, row.keep(X.dtype)[None, None])
-                return row.unpack(states[0].T)  # (batch, n_steps, output_size)
-        keep = mask[:, None, :].to(X.dtype)  # (batch, 1, n_steps)
-        states = self._convolve(X.transpose(1, 2), keep) * keep
-        return states.transpose(1, 2)  # (batch, n_steps, output_size)
-
-    def _convolve(self, states, keep):
-        """The blocks over ``(batch, C, n_steps)``; ``keep`` (batch, 1,
-        n_steps) is 1 on real steps, or None where every step is real."""
+        if self.training and not bool(mask.all()):
+            return self._convolve_in_one_row(X, StepsInOneRow(mask, self.row_gap))
+        # A training batch of equal lengths (most time-series sets) has
+        # nothing to mask. Evaluation normalises with the running
+        # statistics and masks the padded batch, so that an exported graph
+        # does too.
+        keep = None if self.training else mask[:, None, :].to(X.dtype)
+        states = X.transpose(1, 2)  # (batch, input_size, n_steps)
         for convolution, norm in zip(self.convolutions, self.norms):
             inputs = states if keep is None else states * keep
-            states = _same_length(convolution, inputs)
-            states = self.dropout(F.relu_(norm(states, keep)))
-        return states
+            states = self.dropout(F.relu_(norm(_same_length(convolution, inputs))))
+        states = states if keep is None else states * keep
+        return states.transpose(1, 2)  # (batch, n_steps, output_size)
 
-
-class MaskedBatchNorm(nn.BatchNorm1d):
-    """Batch normalisation of ``(batch, channels, n_steps)`` over real steps.
-
-    In training the statistics are those of the real steps of the batch
-    (padding steps are left out) and update the running statistics as
-    :class:`torch.nn.BatchNorm1d` does; in evaluation the running statistics
-    are used, so a sequence's output does not depend on its batch.
-    """
-
-    def forward(self, states, keep):
-        """``states`` (batch, C, n_steps), ``keep`` (batch, 1, n_steps) 0/1,
-        or None where every step is real."""
-        if keep is None or not self.training:  # nothing masked in the statistics
-            return super().forward(states)
-        # The fused kernel, on the batch with every padding step set to the
-        # real steps' mean: the mean is then the same, and the variance that
-        # of the real steps times their share r of all steps. Giving the
-        # kernel eps * r and weight * sqrt(r) makes its output exactly the
-        # masked normalisation (and its gradient, through the mean, too), in
-        # a few passes over the batch instead of a dozen.
-        count = keep.sum()
-        share = float(count) / keep.numel()
-        mean = (states * keep).sum((0, 2)) / count.clamp(min=1)  # (C,)
-        filled = torch.where(keep.bool(), states, mean[:, None])
-        normalised, _, inverse_std = torch.native_batch_norm(
-            filled, self.weight * math.sqrt(share), self.bias, None, None,
-            True, 0.0, self.eps * share,
-        )
-        with torch.no_grad():
-            variance = 1.0 / (inverse_std.square() * share) - self.eps  # (C,)
-            self.num_batches_tracked += 1
-            unbiased = variance * count / (count - 1).clamp(min=1)
-            self.running_mean.lerp_(mean, self.momentum)
-            self.running_var.lerp_(unbiased, self.momentum)
-        return normalised
+    def _convolve_in_one_row(self, X, row):
+        """The blocks over ``row``'s real steps; batch normalisation sees
+        them alone, ``(1, width, count)``, so its statistics are theirs."""
+        steps = row.real_steps(X)  # (input_size, count)
+        for convolution, norm in zip(self.convolutions, self.norms):
+            # The convolution pads itself by the symmetric part of "same";
+            # the zero steps that end the row stand in for the rest.
+            states = convolution(row.to_row(steps)[None])[0]
+            states = norm(row.from_row(states)[None])[0]
+            steps = self.dropout(F.relu_(states))  # (width, count)
+        return row.to_padded(steps)  # (batch, n_steps, output_size)
 
 
 class TransformerEncoder(nn.Module):
