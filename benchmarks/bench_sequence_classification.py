@@ -24,10 +24,11 @@ Two tasks, every model on the same standard split in one run:
    n-grams + LogisticRegression.
 
 Scoring: accuracy on the test split. Fit and predict times are CPU seconds
-of this process (``time.process_time``, one torch thread), so other load on
-the machine does not count. Seed: ``--seed`` (default 0) for every model
-that draws random numbers. ``--save`` writes the series results as JSON, from
-which ``plot_sequence_classification.py`` draws the picture of the docs.
+of this process (``time.process_time``, ``--threads`` torch and numba
+threads), so other load on the machine does not count. Seed: ``--seed``
+(default 0) for every model that draws random numbers. ``--save`` writes
+the series results as JSON, from which ``plot_sequence_classification.py``
+draws the picture of the docs.
 
 Run (needs ``pip install aeon``; about 20 CPU-minutes on one thread)::
 
@@ -39,6 +40,7 @@ import argparse
 import hashlib
 import json
 import math
+import os
 import time
 
 import numpy as np
@@ -203,6 +205,11 @@ def main():
     parser.add_argument("--save", help="write the series results to this JSON")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    # numba (MiniRocket's kernels) starts a pool of one thread per core at
+    # its first parallel call, even where it then uses one; beside torch's,
+    # that pool made every later torch fit of the process 13-20% slower
+    # here. aeon, and with it numba, is imported after this line.
+    os.environ.setdefault("NUMBA_NUM_THREADS", str(args.threads))
     encoders = [None if e == "None" else e for e in args.encoders]
     print(f"torch threads: {args.threads}; seed: {args.seed}; scoring: accuracy "
           "on the standard test split; times: CPU seconds of this process")
