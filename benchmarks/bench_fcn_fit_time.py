@@ -18,43 +18,38 @@ Run (needs ``pip install aeon``)::
 """
 
 import argparse
-import math
 import time
 
 import numpy as np
 import torch
-from _fcn_twin import fit_fcn, steps_first
-from bench_sequence_classification import SERIES, load_series
-from sklearn.preprocessing import LabelEncoder
+from _fcn_twin import steps_first
+from bench_sequence_classification import (
+    SERIES,
+    FCNTwin,
+    load_series,
+    recipe_batches,
+)
 
 from sk_attention import AttentionPoolingClassifier
-from sk_attention._pooling._recipe import series_batch_size, series_max_epochs
 
 
 def fit_times(name, fraction, repeats, seed):
     """``{model: [fit CPU-s, ...]}`` of both models on ``name``'s training split."""
     X, y, _, _ = load_series(name)
-    series = steps_first(X)
-    codes = LabelEncoder().fit_transform(y)
-    batch_size = series_batch_size(len(series))
-    epochs = series_max_epochs(len(series), batch_size, sum(map(len, series)))
+    _, epochs = recipe_batches(steps_first(X))
     epochs = max(1, round(fraction * epochs))
-    updates = epochs * math.ceil(len(series) / batch_size)
     fits = {
-        "FCN twin (PyTorch)": lambda: fit_fcn(
-            series, codes, updates=updates, batch_size=batch_size,
-            znorm=series[0].shape[1] == 1, seed=seed,
-        ),
-        'encoder="fcn"': lambda: AttentionPoolingClassifier(
+        "FCN twin (PyTorch)": FCNTwin(seed, max_epochs=epochs),
+        'encoder="fcn"': AttentionPoolingClassifier(
             encoder="fcn", input_layout="channels_first", max_epochs=epochs,
             random_state=seed,
-        ).fit(X, y),
+        ),
     }
     times = {model: [] for model in fits}
     for _ in range(repeats):
-        for model, fit in fits.items():
+        for model, estimator in fits.items():
             start = time.process_time()
-            fit()
+            estimator.fit(X, y)
             times[model].append(time.process_time() - start)
     return epochs, times
 

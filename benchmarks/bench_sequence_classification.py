@@ -79,20 +79,28 @@ def load_series(name):
     return X_train, y_train, X_test, y_test
 
 
+def recipe_batches(series):
+    """``(batch_size, max_epochs)`` that the estimators' ``"auto"`` rules
+    resolve for these ``(time_i, channels)`` series."""
+    batch_size = series_batch_size(len(series))
+    epochs = series_max_epochs(len(series), batch_size, sum(map(len, series)))
+    return batch_size, epochs
+
+
 class FCNTwin:
     """The plain-PyTorch FCN as an estimator, trained on the batches and
-    epochs that the pooling estimators' "auto" rules resolve."""
+    epochs that the pooling estimators' "auto" rules resolve (``max_epochs``
+    epochs instead, where given)."""
 
-    def __init__(self, seed):
+    def __init__(self, seed, max_epochs=None):
         self.seed = seed
+        self.max_epochs = max_epochs
 
     def fit(self, X, y):
         self.labels_ = LabelEncoder().fit(y)
         series = steps_first(X)
-        batch_size = series_batch_size(len(series))
-        epochs = series_max_epochs(
-            len(series), batch_size, sum(len(s) for s in series)
-        )
+        batch_size, epochs = recipe_batches(series)
+        epochs = self.max_epochs or epochs
         updates = epochs * math.ceil(len(series) / batch_size)
         # Univariate series z-normalised, as the published recipe does.
         self.znorm_ = series[0].shape[1] == 1
