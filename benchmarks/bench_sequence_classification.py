@@ -25,12 +25,18 @@ Two tasks, every model on the same standard split in one run:
 
 Scoring: accuracy on the test split. Fit and predict times are CPU seconds
 of this process (``time.process_time``, ``--threads`` torch and numba
-threads), so other load on the machine does not count. Seed: ``--seed``
-(default 0) for every model that draws random numbers. ``--save`` writes
-the series results as JSON, from which ``plot_sequence_classification.py``
-draws the picture of the docs.
+threads), so other load on the machine does not count. Seeds: ``--seeds``
+(default 0) for every model that draws random numbers; with several, every
+model is fitted once per seed and the tables give its mean accuracy and
+mean times: two networks as alike as the FCN twin and ``encoder="fcn"``
+differ by a test series or two on one seed, and one fit's time varies by
+up to a fifth either way with what else runs on the machine.
+``--save`` writes the series results as JSON (the means, and each seed's
+under ``by_seed``), from which ``plot_sequence_classification.py`` draws
+the picture of the docs. The text task uses the first seed.
 
-Run (needs ``pip install aeon``; about 20 CPU-minutes on one thread)::
+Run (needs ``pip install aeon``; about 35 CPU-minutes per seed on one
+thread)::
 
     python benchmarks/bench_sequence_classification.py --threads 1 \
         --skip-text --save benchmarks/results/sequence_classification.json
@@ -202,10 +208,34 @@ def print_table(title, rows, reference):
               f"{seconds / base:>7.1f} {predict:>14.2f}")
 
 
+def series_rows(name, seeds, encoders):
+    """``(shape, rows)`` of one set: each model's accuracy and CPU times as
+    means over ``seeds`` (``by_seed`` holds each seed's)."""
+    X_train, y_train, X_test, y_test = load_series(name)
+    shape = (len(X_train), len(X_test), np.shape(X_train[0]))
+    print(f"\n{name}: {shape[0]} train / {shape[1]} test series, "
+          f"(channels, time points) of the first: {shape[2]}")
+    by_seed = {}
+    for seed in seeds:
+        for model_name, model in series_models(seed, encoders).items():
+            data = (X_train, X_test)
+            if model_name == "MiniRocket":  # it needs equal lengths
+                data = padded_for_minirocket(X_train, X_test)
+            row = timed_score(model, data[0], y_train, data[1], y_test)
+            by_seed.setdefault(model_name, {})[seed] = row
+            print(f"  {model_name}, seed {seed}: {row[0]:.3f} ({row[1]:.1f} CPU-s)",
+                  flush=True)
+    rows = {model_name: tuple(np.mean(list(runs.values()), axis=0))
+            for model_name, runs in by_seed.items()}
+    return shape, rows, by_seed
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", "--seed", type=int, nargs="+", default=[0],
+                        help="seeds of every model that draws random numbers; "
+                             "the tables give means over them")
     parser.add_argument("--datasets", nargs="*", default=list(SERIES))
     parser.add_argument("--encoders", nargs="*", default=[str(e) for e in ENCODERS],
                         help="pooling encoders to run ('None' for bags)")
@@ -219,31 +249,29 @@ def main():
     # here. aeon, and with it numba, is imported after this line.
     os.environ.setdefault("NUMBA_NUM_THREADS", str(args.threads))
     encoders = [None if e == "None" else e for e in args.encoders]
-    print(f"torch threads: {args.threads}; seed: {args.seed}; scoring: accuracy "
+    print(f"torch threads: {args.threads}; seeds: {args.seeds}; scoring: accuracy "
           "on the standard test split; times: CPU seconds of this process")
     results = {}
     for name in args.datasets:
-        X_train, y_train, X_test, y_test = load_series(name)
-        shape = (len(X_train), len(X_test), np.shape(X_train[0]))
-        print(f"\n{name}: {shape[0]} train / {shape[1]} test series, "
-              f"(channels, time points) of the first: {shape[2]}")
-        rows = {}
-        for model_name, model in series_models(args.seed, encoders).items():
-            data = (X_train, X_test)
-            if model_name == "MiniRocket":  # it needs equal lengths
-                data = padded_for_minirocket(X_train, X_test)
-            rows[model_name] = timed_score(model, data[0], y_train, data[1], y_test)
-            print(f"  {model_name}: {rows[model_name][0]:.3f}", flush=True)
-        print_table(f"{name} (fit time ratio to MiniRocket's)", rows, "MiniRocket")
+        shape, rows, by_seed = series_rows(name, args.seeds, encoders)
+        title = "" if len(args.seeds) == 1 else f", means of {len(args.seeds)} seeds"
+        print_table(f"{name} (fit time ratio to MiniRocket's{title})", rows,
+                    "MiniRocket")
+        fields = ("accuracy", "fit_cpu_s", "predict_cpu_s")
         results[name] = {
-            "n_train": len(X_train), "n_test": len(X_test),
-            "models": {model_name: dict(zip(("accuracy", "fit_cpu_s",
-                                              "predict_cpu_s"), row))
-                       for model_name, row in rows.items()},
+            "n_train": shape[0], "n_test": shape[1],
+            "models": {
+                model_name: {
+                    **dict(zip(fields, map(float, row))),
+                    "by_seed": {str(seed): dict(zip(fields, run))
+                                for seed, run in by_seed[model_name].items()},
+                }
+                for model_name, row in rows.items()
+            },
         }
         if args.save:
             with open(args.save, "w") as file:
-                json.dump({"seed": args.seed, "threads": args.threads,
+                json.dump({"seeds": args.seeds, "threads": args.threads,
                            "sets": results}, file, indent=1)
     if args.skip_text:
         return
@@ -254,7 +282,7 @@ def main():
           f"{(~train).sum()} test sentences, {len(set(modules))} modules, split "
           "by documented object")
     rows = {}
-    for model_name, model in text_models(args.seed).items():
+    for model_name, model in text_models(args.seeds[0]).items():
         rows[model_name] = timed_score(
             model, list(X[train]), modules[train], list(X[~train]), modules[~train]
         )
