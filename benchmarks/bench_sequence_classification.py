@@ -209,8 +209,9 @@ def print_table(title, rows, reference):
 
 
 def series_rows(name, seeds, encoders):
-    """``(shape, rows)`` of one set: each model's accuracy and CPU times as
-    means over ``seeds`` (``by_seed`` holds each seed's)."""
+    """``(shape, rows, by_seed)`` of one set: ``rows`` maps each model to
+    its ``(accuracy, fit CPU-s, predict CPU-s)`` means over ``seeds``,
+    ``by_seed`` to each seed's."""
     X_train, y_train, X_test, y_test = load_series(name)
     shape = (len(X_train), len(X_test), np.shape(X_train[0]))
     print(f"\n{name}: {shape[0]} train / {shape[1]} test series, "
