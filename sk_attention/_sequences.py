@@ -95,8 +95,8 @@ class StepsInOneRow:
     padding to compute, which on sequences of very different lengths is
     most of a batch.
 
-    Between layers the real steps are kept alone, channels first
-    ``(width, count)``: :meth:`real_steps` takes them from the padded batch,
+    Between layers the real steps are kept alone, one row per step,
+    ``(count, width)``: :meth:`real_steps` takes them from the padded batch,
     :meth:`to_row` lays them out for a convolution, :meth:`from_row` takes
     them back from its output and :meth:`to_padded` returns them to the
     padded layout. What is computed on them alone (batch statistics) sees
@@ -127,8 +127,8 @@ class StepsInOneRow:
     >>> row.n_steps
     6
     >>> padded = torch.tensor([[1.0, 2.0, 3.0], [4.0, 0.0, 0.0]])[..., None]
-    >>> steps = row.real_steps(padded)  # (width, count)
-    >>> row.to_row(steps)
+    >>> steps = row.real_steps(padded)  # (count, width)
+    >>> row.to_row(steps).T
     tensor([[1., 2., 3., 0., 4., 0.]])
     >>> row.to_padded(row.from_row(row.to_row(steps))).equal(padded)
     True
@@ -146,23 +146,23 @@ class StepsInOneRow:
         self.n_steps = _rounded_up(int(spans.sum()))
 
     def real_steps(self, padded):
-        """``(batch, n_steps, width)`` -> ``(width, count)``."""
-        return padded.reshape(-1, padded.shape[-1]).index_select(0, self.real).T
+        """``(batch, n_steps, width)`` -> ``(count, width)``."""
+        return padded.reshape(-1, padded.shape[-1]).index_select(0, self.real)
 
     def to_row(self, steps):
-        """``(width, count)`` -> ``(width, row steps)``, zero gaps."""
-        row = steps.new_zeros(steps.shape[0], self.n_steps)
-        return row.index_copy(1, self.positions, steps)
+        """``(count, width)`` -> ``(row steps, width)``, zero gaps."""
+        row = steps.new_zeros(self.n_steps, steps.shape[1])
+        return row.index_copy(0, self.positions, steps)
 
     def from_row(self, row):
-        """``(width, length)`` -> ``(width, count)``: the real steps of a row,
-        or of a convolution's output over it."""
-        return row.index_select(1, self.positions)
+        """``(length, width)`` -> ``(count, width)``: the real steps of a
+        row, or of a convolution's output over it."""
+        return row.index_select(0, self.positions)
 
     def to_padded(self, steps):
-        """``(width, count)`` -> ``(batch, n_steps, width)``, zero padding."""
-        padded = steps.new_zeros(self.shape.numel(), steps.shape[0])
-        return padded.index_copy(0, self.real, steps.T).view(*self.shape, -1)
+        """``(count, width)`` -> ``(batch, n_steps, width)``, zero padding."""
+        padded = steps.new_zeros(self.shape.numel(), steps.shape[1])
+        return padded.index_copy(0, self.real, steps).view(*self.shape, -1)
 
 
 def _rounded_up(n_steps):

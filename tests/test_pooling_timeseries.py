@@ -375,24 +375,22 @@ def test_a_ragged_batch_trains_as_its_series_convolved_alone(lengths):
     gradients = [parameter.grad.clone() for parameter in encoder.parameters()]
     encoder.zero_grad()
 
-    alone = [X[i, :n].T[None] for i, n in enumerate(lengths)]  # (1, 2, n)
+    alone = [X[i, :n].T[None, :, None] for i, n in enumerate(lengths)]  # (1, 2, 1, n)
     for convolution, norm in zip(encoder.convolutions, encoder.norms):
         alone = [_same_length(convolution, series) for series in alone]
-        steps = torch.cat(alone, 2)
+        steps = torch.cat(alone, 3)
         # The running statistics are updated with the real steps' too.
-        expected_mean = norm.momentum * steps.mean((0, 2))
-        expected_var = 1 - norm.momentum + norm.momentum * steps.var((0, 2))
+        expected_mean = norm.momentum * steps.mean((0, 2, 3))
+        expected_var = 1 - norm.momentum + norm.momentum * steps.var((0, 2, 3))
         torch.testing.assert_close(norm.running_mean, expected_mean.detach())
         torch.testing.assert_close(norm.running_var, expected_var.detach())
-        mean = steps.mean((0, 2), keepdim=True)
-        std = torch.sqrt(steps.var((0, 2), unbiased=False, keepdim=True) + norm.eps)
-        alone = [
-            F.relu((series - mean) / std * norm.weight[:, None] + norm.bias[:, None])
-            for series in alone
-        ]
+        mean = steps.mean((0, 2, 3), keepdim=True)
+        std = torch.sqrt(steps.var((0, 2, 3), unbiased=False, keepdim=True) + norm.eps)
+        scale, shift = norm.weight[:, None, None], norm.bias[:, None, None]
+        alone = [F.relu((series - mean) / std * scale + shift) for series in alone]
     expected = torch.zeros_like(states)
     for i, (series, n) in enumerate(zip(alone, lengths)):
-        expected[i, :n] = series[0].T
+        expected[i, :n] = series[0, :, 0].T
     torch.testing.assert_close(states, expected, rtol=1e-4, atol=1e-5)
     (expected * weights).sum().backward()
     for gradient, parameter in zip(gradients, encoder.parameters()):
