@@ -206,8 +206,8 @@ def _steps_as_image(states):
 
     The view is channels-last: the memory of the steps, unchanged. oneDNN
     convolves and torch batch-normalises such images faster than
-    ``(batch, C, n_steps)`` sequences, 10-15% of a CPU training step of
-    the FCN at the batch sizes of its recipe.
+    ``(batch, C, n_steps)`` sequences: on a CPU, a training step of the
+    FCN takes 0.82-0.99 of its time on the batch shapes of its recipe.
     """
     return states.transpose(1, 2).unsqueeze(2)
 
