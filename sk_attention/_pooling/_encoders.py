@@ -172,14 +172,23 @@ def _same_padding(kernel_size, dilation=1):
     return total // 2, total - total // 2
 
 
-def _same_length_convolution(in_channels, out_channels, kernel_size, dilation=1):
+def _same_length_convolution(
+    in_channels, out_channels, kernel_size, dilation=1, image=False
+):
     """An ``nn.Conv1d`` that pads itself by the symmetric part of "same".
 
     :func:`_same_length` adds the one step an even kernel needs beyond it.
     The convolution's own padding costs no copy of its input, which an
     explicit pad of a wide input does, in the forward and backward pass.
+    With ``image=True``, the ``nn.Conv2d`` with a ``(1, kernel_size)``
+    kernel that does the same over ``(batch, C, 1, T)`` images.
     """
     left, _ = _same_padding(kernel_size, dilation)
+    if image:
+        return nn.Conv2d(
+            in_channels, out_channels, (1, kernel_size), dilation=(1, dilation),
+            padding=(0, left),
+        )
     return nn.Conv1d(
         in_channels, out_channels, kernel_size, dilation=dilation, padding=left
     )
@@ -247,9 +256,8 @@ class FCNEncoder(nn.Module):
         self.norms = nn.ModuleList()
         previous = input_size
         for width, kernel in zip(widths, self.kernel_sizes):
-            left, _ = _same_padding(kernel)
             self.convolutions.append(
-                nn.Conv2d(previous, width, (1, kernel), padding=(0, left))
+                _same_length_convolution(previous, width, kernel, image=True)
             )
             self.norms.append(nn.BatchNorm2d(width))
             previous = width
@@ -264,7 +272,7 @@ class FCNEncoder(nn.Module):
     def row_gap(self):
         """The widest side of any convolution's "same" padding, in steps."""
         return max(
-            _same_padding(convolution.kernel_size[-1])[1]
+            _same_padding(convolution.kernel_size[-1], convolution.dilation[-1])[1]
             for convolution in self.convolutions
         )
 
